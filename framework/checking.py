@@ -1,0 +1,487 @@
+"""Verifying a plugin's hand-written backward: ``nn-plugins check`` and the conformance tests.
+
+For each plugin: ``gradcheck`` and ``gradgradcheck`` in float64; agreement of the output and of
+every gradient with a reference (the plugin's native ``reference`` op, else autograd through its
+own ``forward``) in float64, float32 and bfloat16; edge inputs (zeros, kinks, ±1e3, tiny values,
+empty and non-contiguous tensors) finite wherever the reference is; and the output's ``grad_fn``
+belonging to the plugin's own Function. A failure says where: the input, the worst element, the
+analytic and expected values side by side, and for activations the range of x where the
+derivative is wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from framework.function import PluginFunction
+from framework.module import PluginModule, module_class
+from framework.registries import REGISTRIES
+
+TOLERANCES = {  # (rtol, atol) of agreement with the reference
+    torch.float64: (1e-7, 1e-9),
+    torch.float32: (1e-4, 1e-5),
+    torch.bfloat16: (3e-2, 3e-2),
+}
+
+
+@dataclass
+class CheckResult:
+    """One named check of one plugin."""
+
+    check: str
+    passed: bool
+    detail: str = ""
+    skipped: bool = False
+
+
+@dataclass
+class PluginReport:
+    """Every check of one plugin (with one set of parameters)."""
+
+    kind: str
+    name: str
+    params: dict[str, Any]
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed]
+
+
+@dataclass
+class Case:
+    """Plugin arguments: data inputs and learnable tensors (``tensors``), options by name."""
+
+    tensors: list[torch.Tensor]
+    names: list[str]
+    module: PluginModule
+
+    def call(self, *tensors: torch.Tensor) -> Any:
+        return self.module.function.apply(*tensors, *self.option_values())
+
+    def option_values(self) -> list[Any]:
+        m = self.module
+        return [m.training if n == "training" else m.options[n] for n in m._signature.options]
+
+    def options(self) -> dict[str, Any]:
+        m = self.module
+        return {n: (m.training if n == "training" else m.options[n]) for n in m._signature.options}
+
+
+# -- entry point ----------------------------------------------------------------------------------
+def check_plugin(kind: str, name: str, **params: Any) -> list[PluginReport]:
+    """Run every check on plugin ``name`` of ``kind``; one report per parameter variant."""
+    fn = REGISTRIES[kind].get(name)
+    variants = [params] if params else list(getattr(fn, "check_variants", ({},)))
+    return [_check_variant(kind, name, fn, dict(v)) for v in variants]
+
+
+def _check_variant(kind: str, name: str, fn: type[PluginFunction], params: dict) -> PluginReport:
+    report = PluginReport(kind, name, params)
+    try:
+        case = make_case(fn, params, torch.float64)
+    except Exception as exc:
+        report.results.append(CheckResult("build", False, f"{type(exc).__name__}: {exc}"))
+        return report
+    checks: list[tuple[str, Callable[[], CheckResult | None]]] = [
+        ("grad_fn", lambda: _check_grad_fn(case)),
+        ("gradcheck", lambda: _check_gradcheck(case, second_order=False)),
+        ("gradgradcheck", lambda: _check_gradcheck(case, second_order=True)),
+        ("reference float64", lambda: _check_agreement(fn, params, torch.float64)),
+        ("reference float32", lambda: _check_agreement(fn, params, torch.float32)),
+        ("reference bfloat16", lambda: _check_agreement(fn, params, torch.bfloat16)),
+        ("edge inputs", lambda: _check_edges(fn, params)),
+    ]
+    for label, check in checks:
+        try:
+            result = check()
+        except Exception as exc:  # a crash in the plugin is a failed check, reported as such
+            result = CheckResult(label, False, f"raised {type(exc).__name__}: {exc}")
+        if result is not None:
+            result.check = label
+            report.results.append(result)
+    return report
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+def make_case(
+    fn: type[PluginFunction],
+    params: dict[str, Any],
+    dtype: torch.dtype,
+    x: torch.Tensor | None = None,
+    seed: int = 0,
+) -> Case:
+    """Example arguments for ``fn``: ``x`` (or random inputs away from its kinks) and targets."""
+    gen = torch.Generator().manual_seed(seed)
+    kind = fn.plugin_kind
+    build_params = {**getattr(fn, "example", {}), **params} if kind == "layer" else params
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        module = module_class(fn)(**build_params).to(torch.float64)
+    if x is None:
+        shape = tuple(getattr(fn, "example_input", (4, 3))) if kind == "layer" else (4, 5)
+        x = torch.randn(shape, generator=gen, dtype=torch.float64) * 2
+        x = _away_from_kinks(x, fn.kinks)
+    tensors = [x]
+    names = [module._signature.inputs[0]]
+    if kind == "loss":
+        tensors.append(make_target(fn, x, gen))
+        names.append(module._signature.inputs[1])
+    for name in module._signature.learnables:
+        value = getattr(module, name)
+        tensors.append(value.detach().clone() if value is not None else None)
+        names.append(name)
+    tensors = [_cast(t, dtype) for t in tensors]
+    module.to(dtype)
+    return Case(tensors, names, module)
+
+
+def make_target(fn: type[PluginFunction], x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A target of the kind the loss declares, for the prediction ``x`` of shape (m, C)."""
+    kind = getattr(fn, "target", "same")
+    if kind == "class_index":
+        return torch.randint(0, max(x.shape[1], 1), x.shape[:1], generator=gen)
+    if kind == "binary":
+        return torch.randint(0, 2, x.shape, generator=gen).to(x.dtype)
+    if kind == "sign":
+        return torch.randint(0, 2, x.shape, generator=gen).to(x.dtype) * 2 - 1
+    if kind == "probability":
+        return torch.softmax(torch.randn(x.shape, generator=gen, dtype=x.dtype), dim=-1)
+    return torch.randn(x.shape, generator=gen, dtype=x.dtype)
+
+
+def _away_from_kinks(x: torch.Tensor, kinks: Sequence[float], gap: float = 1e-2) -> torch.Tensor:
+    for k in kinks:
+        near = (x - k).abs() < gap
+        x = torch.where(near, x + 2 * gap * torch.sign(x - k + 1e-12), x)
+    return x
+
+
+def _cast(t: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    if t is None or not t.is_floating_point():
+        return t
+    return t.to(dtype)
+
+
+@contextlib.contextmanager
+def _same_randomness(seed: int = 0) -> Iterator[None]:
+    """Every call sees the same random numbers (dropout masks), so gradients can be compared."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
+
+
+# -- checks ---------------------------------------------------------------------------------------
+def _check_grad_fn(case: Case) -> CheckResult:
+    tensors = _with_grad(case.tensors)
+    out = _first(case.call(*tensors))
+    owner = getattr(type(out.grad_fn), "_forward_cls", None)
+    fn = case.module.function
+    if owner is fn:
+        return CheckResult("grad_fn", True)
+    return CheckResult(
+        "grad_fn",
+        False,
+        f"the output's grad_fn is {type(out.grad_fn).__name__}, not {fn.__name__}'s own "
+        f"backward: forward must return a tensor computed by this Function",
+    )
+
+
+def _check_gradcheck(case: Case, second_order: bool) -> CheckResult:
+    fn = case.module.function
+    reason = getattr(fn, "once_differentiable", None)
+    if second_order and reason:
+        return CheckResult("", True, f"skipped: once_differentiable ({reason})", skipped=True)
+    tensors = _with_grad(case.tensors)
+
+    def call(*ts: torch.Tensor) -> Any:
+        with _same_randomness():
+            return case.call(*ts)
+
+    check = torch.autograd.gradgradcheck if second_order else torch.autograd.gradcheck
+    try:
+        ok = check(call, tuple(tensors), raise_exception=True)
+    except Exception as exc:  # GradcheckError or a crash inside backward
+        detail = _first_line(str(exc))
+        if not second_order:
+            located = _locate_mismatch(case, tensors, numeric=True)
+            if located:
+                detail = located
+        return CheckResult("", False, detail)
+    return CheckResult("", bool(ok))
+
+
+def _reference_call(fn: type[PluginFunction], case: Case) -> Callable[..., Any]:
+    """The reference: the native op if declared, else autograd through the plugin's forward."""
+    ref = fn.reference
+    if ref is not None:
+        n = len(case.module._signature.inputs) + len(case.module._signature.learnables)
+        options = {k: v for k, v in case.options().items()}
+        native_options = _accepted(ref, options)
+        return lambda *ts: ref(*ts[:n], **native_options)
+    return lambda *ts: fn.forward(*ts, *case.option_values())
+
+
+def _accepted(ref: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
+    """Options the native op takes (``training`` is spelled the same in torch.nn.functional)."""
+    import inspect
+
+    try:
+        names = set(inspect.signature(ref).parameters)
+    except (TypeError, ValueError):  # builtins without a signature take what they take
+        return options
+    if any(p.kind == p.VAR_KEYWORD for p in inspect.signature(ref).parameters.values()):
+        return options
+    return {k: v for k, v in options.items() if k in names}
+
+
+def _check_agreement(
+    fn: type[PluginFunction], params: dict[str, Any], dtype: torch.dtype
+) -> CheckResult:
+    case = make_case(fn, params, dtype)
+    return _compare(fn, case, dtype)
+
+
+def _compare(
+    fn: type[PluginFunction], case: Case, dtype: torch.dtype, what: str = ""
+) -> CheckResult:
+    rtol, atol = TOLERANCES[dtype]
+    mine = _outputs_and_grads(case.call, case)
+    try:
+        theirs = _outputs_and_grads(_reference_call(fn, case), case)
+    except (RuntimeError, NotImplementedError) as exc:
+        if dtype is torch.float64:
+            raise
+        return CheckResult("", True, f"skipped: the reference has no {dtype} kernel ({exc})", True)
+    problems = []
+    for label, a, b, x in _pairs(mine, theirs, case):
+        if a is None and b is None:
+            continue
+        if a is None or b is None:
+            problems.append(
+                f"{label}: one side is None (plugin {a is None}, reference {b is None})"
+            )
+            continue
+        a64, b64 = a.double(), b.double()
+        finite = torch.isfinite(b64)
+        if not torch.isfinite(a64[finite]).all():
+            idx = _index(~torch.isfinite(a64) & finite)
+            problems.append(
+                f"{label}: not finite at index {idx} where the reference is finite "
+                f"({_value_at(a64, idx)} vs {_value_at(b64, idx)}){_at_input(x, idx)}"
+            )
+            continue
+        scale = (
+            1.0
+            if dtype is torch.float64
+            else max(1.0, float(b64[finite].abs().max()) if finite.any() else 1.0)
+        )
+        close = torch.isclose(a64, b64, rtol=rtol, atol=atol * scale, equal_nan=True)
+        if not close.all():
+            idx = _index((~close) * (a64 - b64).abs().nan_to_num(1e300))
+            problems.append(
+                f"{label}: worst at index {idx}{_at_input(x, idx)}: plugin {_value_at(a64, idx)}, "
+                f"expected {_value_at(b64, idx)}"
+            )
+    if problems:
+        src = f"native {_name(fn.reference)}" if fn.reference else "autograd through forward"
+        return CheckResult("", False, f"{what}{'; '.join(problems)} (reference: {src}, {dtype})")
+    return CheckResult("", True)
+
+
+def _outputs_and_grads(call: Callable[..., Any], case: Case) -> list[torch.Tensor | None]:
+    tensors = _with_grad(case.tensors)
+    with _same_randomness():
+        out = call(*tensors)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    outs = [o for o in outs if isinstance(o, torch.Tensor)]
+    gen = torch.Generator().manual_seed(1)
+    grads_out = [torch.randn(o.shape, generator=gen, dtype=torch.float64).to(o.dtype) for o in outs]
+    diff = [t for t in tensors if t is not None and t.requires_grad]
+    pairs = [(o, g) for o, g in zip(outs, grads_out, strict=True) if o.requires_grad]
+    grads = (
+        torch.autograd.grad([o for o, _ in pairs], diff, [g for _, g in pairs], allow_unused=True)
+        if pairs and diff
+        else [None] * len(diff)
+    )
+    return [o.detach() for o in outs] + [g.detach() if g is not None else None for g in grads]
+
+
+def _pairs(
+    mine: list[Any], theirs: list[Any], case: Case
+) -> Iterator[tuple[str, Any, Any, torch.Tensor | None]]:
+    diff_names = [
+        n
+        for n, t in zip(case.names, case.tensors, strict=True)
+        if t is not None and t.is_floating_point()
+    ]
+    n_out = len(mine) - len(diff_names)
+    x = case.tensors[0]
+    for i in range(n_out):
+        yield (f"output {i}" if n_out > 1 else "output"), mine[i], theirs[i], x
+    for j, name in enumerate(diff_names):
+        yield (
+            f"gradient w.r.t. {name}",
+            mine[n_out + j],
+            theirs[n_out + j],
+            (x if name == case.names[0] else None),
+        )
+
+
+def _check_edges(fn: type[PluginFunction], params: dict[str, Any]) -> CheckResult:
+    base = make_case(fn, params, torch.float64)
+    x0 = base.tensors[0]
+    edges: dict[str, torch.Tensor] = {
+        "zeros": torch.zeros_like(x0),
+        "±1e3": torch.full_like(x0, 1e3) * torch.sign(torch.randn_like(x0)),
+        "tiny (1e-30)": torch.full_like(x0, 1e-30),
+        "non-contiguous": torch.randn(tuple(reversed(x0.shape)), dtype=x0.dtype).mT
+        if x0.dim() == 2
+        else x0.unsqueeze(0).expand(2, *x0.shape)[1],
+        "empty": torch.empty((0, *x0.shape[1:]), dtype=x0.dtype),
+    }
+    if fn.plugin_kind == "activation" and fn.kinks:
+        edges["kinks"] = torch.tensor(fn.kinks, dtype=x0.dtype).repeat(2)
+    if fn.plugin_kind == "loss":
+        edges["logits ±1e4"] = torch.randn_like(x0).sign() * 1e4
+    problems = []
+    for label, x in edges.items():
+        try:
+            case = make_case(fn, params, torch.float64, x=x)
+        except Exception as exc:
+            problems.append(f"{label}: could not build inputs ({exc})")
+            continue
+        result = _compare(fn, case, torch.float64, what=f"{label}: ")
+        if not result.passed:
+            problems.append(result.detail)
+    if problems:
+        return CheckResult("", False, " | ".join(problems))
+    return CheckResult("", True)
+
+
+# -- locating a wrong derivative ----------------------------------------------------------------
+def _locate_mismatch(case: Case, tensors: list[Any], numeric: bool) -> str:
+    """Analytic vs numeric gradients side by side at the worst element, and the bad x range."""
+    fn = case.module.function
+    gen = torch.Generator().manual_seed(2)
+    with _same_randomness():
+        out = _first(case.call(*tensors))
+    g = torch.randn(out.shape, generator=gen, dtype=out.dtype)
+    diff = [i for i, t in enumerate(tensors) if t is not None and t.requires_grad]
+    analytic = torch.autograd.grad(out, [tensors[i] for i in diff], g, allow_unused=True)
+    parts = []
+    for k, i in enumerate(diff):
+        num = _numeric_vjp(case, tensors, i, g)
+        ana = analytic[k] if analytic[k] is not None else torch.zeros_like(num)
+        err = (ana - num).abs()
+        if err.max() <= 1e-5 * (1 + num.abs().max()):
+            continue
+        idx = _index(err)
+        x = tensors[i]
+        parts.append(
+            f"gradient w.r.t. {case.names[i]} is wrong: worst at index {idx} where "
+            f"{case.names[i]} = {_value_at(x.detach(), idx)}: analytic {_value_at(ana, idx)}, "
+            f"numeric {_value_at(num, idx)}"
+        )
+    if fn.plugin_kind == "activation":
+        where = wrong_derivative_ranges(case)
+        if where:
+            parts.append(f"the derivative is wrong for x in {where}")
+    return "; ".join(parts)
+
+
+def _numeric_vjp(
+    case: Case, tensors: list[Any], i: int, g: torch.Tensor, eps: float = 1e-6
+) -> torch.Tensor:
+    base = [t.detach() if t is not None else None for t in tensors]
+    flat = base[i].clone().reshape(-1)
+    result = torch.zeros_like(flat)
+    for j in range(flat.numel()):
+        vals = []
+        for step in (eps, -eps):
+            ts = list(base)
+            p = flat.clone()
+            p[j] += step
+            ts[i] = p.reshape(base[i].shape)
+            with torch.no_grad(), _same_randomness():
+                vals.append((_first(case.call(*ts)) * g).sum())
+        result[j] = (vals[0] - vals[1]) / (2 * eps)
+    return result.reshape(base[i].shape)
+
+
+def wrong_derivative_ranges(case: Case, lo: float = -6.0, hi: float = 6.0, n: int = 1201) -> str:
+    """The x intervals where an activation's backward disagrees with the numerical derivative."""
+    fn = case.module.function
+    xs = torch.linspace(lo, hi, n, dtype=torch.float64)
+    xs = _away_from_kinks(xs, fn.kinks, gap=1e-3)
+    x = xs.clone().requires_grad_(True)
+    rest = [t.detach() if t is not None else None for t in case.tensors[1:]]
+    y = case.call(x, *rest)
+    (ana,) = torch.autograd.grad(y.sum(), x)
+    eps = 1e-6
+    with torch.no_grad():
+        num = (case.call(xs + eps, *rest) - case.call(xs - eps, *rest)) / (2 * eps)
+    bad = ~torch.isclose(ana, num, rtol=1e-4, atol=1e-6)
+    if not bad.any():
+        return ""
+    ranges, start = [], None
+    for k in range(n + 1):
+        flag = k < n and bool(bad[k])
+        if flag and start is None:
+            start = k
+        if not flag and start is not None:
+            ranges.append(f"[{xs[start]:.3g}, {xs[k - 1]:.3g}]")
+            start = None
+    return " ∪ ".join(ranges[:6]) + (" …" if len(ranges) > 6 else "")
+
+
+# -- small helpers -------------------------------------------------------------------------------
+def _with_grad(tensors: list[Any]) -> list[Any]:
+    return [
+        t.detach().clone().requires_grad_(True) if t is not None and t.is_floating_point() else t
+        for t in tensors
+    ]
+
+
+def _first(out: Any) -> torch.Tensor:
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _index(score: torch.Tensor) -> tuple[int, ...]:
+    flat = int(score.double().reshape(-1).argmax()) if score.numel() else 0
+    return (
+        tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), score.shape))
+        if score.dim()
+        else ()
+    )
+
+
+def _value_at(t: torch.Tensor, idx: tuple[int, ...]) -> str:
+    try:
+        return f"{float(t[idx]):.6g}"
+    except (IndexError, RuntimeError):
+        return "?"
+
+
+def _at_input(x: torch.Tensor | None, idx: tuple[int, ...]) -> str:
+    if x is None or x.shape != torch.Size([*x.shape]) or len(idx) != x.dim():
+        return ""
+    return f" (x = {_value_at(x.detach().double(), idx)})"
+
+
+def _first_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else text
+
+
+def _name(ref: Any) -> str:
+    return getattr(ref, "__name__", repr(ref))

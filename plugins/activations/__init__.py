@@ -1,0 +1,1 @@
+"""Built-in activation plugins: one file each, formula in the docstring."""

@@ -1,0 +1,1 @@
+"""Built-in layer plugins: one file each, formula in the docstring."""

@@ -1,0 +1,66 @@
+import math
+
+import torch
+import torch.nn.functional as F
+
+from framework import LayerFunction, register_layer
+
+
+@register_layer("linear")
+class Linear(LayerFunction):
+    r"""Fully connected layer: every input feature joined to every neuron by a weighted synapse.
+
+    .. math::
+        Z = X W^\top + b
+
+    Backward, for the incoming gradient :math:`\delta = \partial L/\partial Z`:
+
+    .. math::
+        \frac{\partial L}{\partial X} = \delta W, \qquad
+        \frac{\partial L}{\partial W} = \delta^\top X, \qquad
+        \frac{\partial L}{\partial b} = \sum_{\text{batch}} \delta
+
+    (PyTorch's layout: ``weight`` is ``(out_features, in_features)``.) Initialised as
+    ``torch.nn.Linear``: :math:`W, b \sim \mathcal U(-1/\sqrt{n_{in}}, 1/\sqrt{n_{in}})`.
+
+    Shape: input :math:`(*, n_{in})`, output :math:`(*, n_{out})`.
+
+    Example::
+
+        >>> LAYERS.build("linear", in_features=3, out_features=2)(torch.ones(4, 3)).shape
+        torch.Size([4, 2])
+    """
+
+    reference = staticmethod(F.linear)
+    inferred = {"in_features": -1}
+    example = {"in_features": 3, "out_features": 2}
+    example_input = (4, 3)
+
+    @staticmethod
+    def init(in_features: int, out_features: int, bias: bool = True):
+        bound = 1 / math.sqrt(in_features)
+        weight = torch.empty(out_features, in_features).uniform_(-bound, bound)
+        b = torch.empty(out_features).uniform_(-bound, bound) if bias else None
+        return {"weight": weight, "bias": b}
+
+    @staticmethod
+    def forward(x, weight, bias):
+        z = x @ weight.mT
+        return z + bias if bias is not None else z
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, weight, bias = inputs
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_output @ weight if ctx.needs_input_grad[0] else None
+        grad_w = grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_w = grad_output.reshape(-1, grad_output.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad_output.reshape(-1, grad_output.shape[-1]).sum(0)
+        return grad_x, grad_w, grad_b

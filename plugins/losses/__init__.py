@@ -1,0 +1,1 @@
+"""Built-in loss plugins: one file each, formula in the docstring."""
