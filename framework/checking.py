@@ -344,9 +344,7 @@ def _check_edges(fn: type[PluginFunction], params: dict[str, Any]) -> CheckResul
         "zeros": torch.zeros_like(x0),
         "±1e3": torch.full_like(x0, 1e3) * torch.sign(torch.randn_like(x0)),
         "tiny (1e-30)": torch.full_like(x0, 1e-30),
-        "non-contiguous": torch.randn(tuple(reversed(x0.shape)), dtype=x0.dtype).mT
-        if x0.dim() == 2
-        else x0.unsqueeze(0).expand(2, *x0.shape)[1],
+        "non-contiguous": _non_contiguous(x0),
         "empty": torch.empty((0, *x0.shape[1:]), dtype=x0.dtype),
     }
     if fn.plugin_kind == "activation" and fn.kinks:
@@ -450,6 +448,13 @@ def _with_grad(tensors: list[Any]) -> list[Any]:
         t.detach().clone().requires_grad_(True) if t is not None and t.is_floating_point() else t
         for t in tensors
     ]
+
+
+def _non_contiguous(x: torch.Tensor) -> torch.Tensor:
+    """Random values of ``x``'s shape in a non-contiguous layout."""
+    if x.dim() >= 2:
+        return torch.randn((*x.shape[:-2], x.shape[-1], x.shape[-2]), dtype=x.dtype).mT
+    return torch.randn(2 * x.numel(), dtype=x.dtype)[::2].reshape(x.shape)
 
 
 def _first(out: Any) -> torch.Tensor:
