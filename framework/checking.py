@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from framework.function import PluginFunction
-from framework.module import PluginModule, module_class
+from framework.module import PluginModule, function_module_class
 from framework.registries import REGISTRIES
 
 TOLERANCES = {  # (rtol, atol) of agreement with the reference
@@ -59,11 +59,30 @@ class PluginReport:
 
 @dataclass
 class Case:
-    """Plugin arguments: data inputs and learnable tensors (``tensors``), options by name."""
+    """Plugin arguments: data inputs and learnable tensors (``tensors``), options by name.
+
+    ``frozen`` names the tensors that get no gradient: buffers (running statistics).
+    """
 
     tensors: list[torch.Tensor]
     names: list[str]
     module: PluginModule
+    frozen: frozenset[str] = frozenset()
+
+    def differentiable(self) -> list[bool]:
+        """Which tensors a gradient is computed for: real-valued, not buffers."""
+        return [
+            t is not None and t.is_floating_point() and n not in self.frozen
+            for n, t in zip(self.names, self.tensors, strict=True)
+        ]
+
+    def with_grad(self) -> list[Any]:
+        """Fresh copies of the tensors (a forward may update buffers), differentiable ones
+        requiring grad."""
+        return [
+            None if t is None else t.detach().clone().requires_grad_(d)
+            for t, d in zip(self.tensors, self.differentiable(), strict=True)
+        ]
 
     def call(self, *tensors: torch.Tensor) -> Any:
         return self.module.function.apply(*tensors, *self.option_values())
@@ -120,29 +139,57 @@ def make_case(
     x: torch.Tensor | None = None,
     seed: int = 0,
 ) -> Case:
-    """Example arguments for ``fn``: ``x`` (or random inputs away from its kinks) and targets."""
+    """Example arguments for ``fn``: ``x`` (or random inputs away from its kinks) and targets.
+
+    A layer's further inputs (a recurrent cell's states) are random, batched like ``x``; for a
+    recurrent cell the Module is the one applying a single step.
+    """
     gen = torch.Generator().manual_seed(seed)
     kind = fn.plugin_kind
     build_params = {**getattr(fn, "example", {}), **params} if kind == "layer" else params
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        module = module_class(fn)(**build_params).to(torch.float64)
+        module = function_module_class(fn)(**build_params).to(torch.float64)
+    shapes = input_shapes(fn)
     if x is None:
-        shape = tuple(getattr(fn, "example_input", (4, 3))) if kind == "layer" else (4, 5)
-        x = torch.randn(shape, generator=gen, dtype=torch.float64) * 2
-        x = _away_from_kinks(x, fn.kinks)
+        x = _example_x(fn, build_params, shapes[0], gen)
     tensors = [x]
     names = [module._signature.inputs[0]]
     if kind == "loss":
         tensors.append(make_target(fn, x, gen))
         names.append(module._signature.inputs[1])
+    else:
+        for name, shape in zip(module._signature.inputs[1:], shapes[1:], strict=True):
+            shape = (x.shape[0], *shape[1:])
+            tensors.append(torch.randn(shape, generator=gen, dtype=torch.float64))
+            names.append(name)
     for name in module._signature.learnables:
         value = getattr(module, name)
         tensors.append(value.detach().clone() if value is not None else None)
         names.append(name)
     tensors = [_cast(t, dtype) for t in tensors]
     module.to(dtype)
-    return Case(tensors, names, module)
+    return Case(tensors, names, module, frozenset(n for n, _ in module.named_buffers()))
+
+
+def input_shapes(fn: type[PluginFunction]) -> list[tuple[int, ...]]:
+    """The example shape of each data input (a loss's target takes the prediction's)."""
+    if fn.plugin_kind != "layer":
+        return [(4, 5)]
+    example = tuple(getattr(fn, "example_input", (4, 3)))
+    if example and isinstance(example[0], (tuple, list)):
+        return [tuple(shape) for shape in example]
+    return [example]
+
+
+def _example_x(
+    fn: type[PluginFunction], params: dict[str, Any], shape: tuple[int, ...], gen: torch.Generator
+) -> torch.Tensor:
+    bound = getattr(fn, "index_input", None)
+    if bound:
+        return torch.randint(0, params[bound], shape, generator=gen)
+    x = torch.randn(shape, generator=gen, dtype=torch.float64) * 2
+    return _away_from_kinks(x, fn.kinks)
 
 
 def make_target(fn: type[PluginFunction], x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -182,7 +229,7 @@ def _same_randomness(seed: int = 0) -> Iterator[None]:
 
 # -- checks ---------------------------------------------------------------------------------------
 def _check_grad_fn(case: Case) -> CheckResult:
-    tensors = _with_grad(case.tensors)
+    tensors = case.with_grad()
     out = _first(case.call(*tensors))
     owner = getattr(type(out.grad_fn), "_forward_cls", None)
     fn = case.module.function
@@ -201,7 +248,7 @@ def _check_gradcheck(case: Case, second_order: bool) -> CheckResult:
     reason = getattr(fn, "once_differentiable", None)
     if second_order and reason:
         return CheckResult("", True, f"skipped: once_differentiable ({reason})", skipped=True)
-    tensors = _with_grad(case.tensors)
+    tensors = case.with_grad()
 
     def call(*ts: torch.Tensor) -> Any:
         with _same_randomness():
@@ -228,7 +275,7 @@ def _reference_call(fn: type[PluginFunction], case: Case) -> Callable[..., Any]:
         options = {k: v for k, v in case.options().items()}
         native_options = _accepted(ref, options)
         return lambda *ts: ref(*ts[:n], **native_options)
-    return lambda *ts: fn.forward(*ts, *case.option_values())
+    return lambda *ts: fn.visible(fn.forward(*ts, *case.option_values()))
 
 
 def _accepted(ref: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
@@ -299,7 +346,7 @@ def _compare(
 
 
 def _outputs_and_grads(call: Callable[..., Any], case: Case) -> list[torch.Tensor | None]:
-    tensors = _with_grad(case.tensors)
+    tensors = case.with_grad()
     with _same_randomness():
         out = call(*tensors)
     outs = list(out) if isinstance(out, tuple) else [out]
@@ -319,11 +366,7 @@ def _outputs_and_grads(call: Callable[..., Any], case: Case) -> list[torch.Tenso
 def _pairs(
     mine: list[Any], theirs: list[Any], case: Case
 ) -> Iterator[tuple[str, Any, Any, torch.Tensor | None]]:
-    diff_names = [
-        n
-        for n, t in zip(case.names, case.tensors, strict=True)
-        if t is not None and t.is_floating_point()
-    ]
+    diff_names = [n for n, d in zip(case.names, case.differentiable(), strict=True) if d]
     n_out = len(mine) - len(diff_names)
     x = case.tensors[0]
     for i in range(n_out):
@@ -340,15 +383,19 @@ def _pairs(
 def _check_edges(fn: type[PluginFunction], params: dict[str, Any]) -> CheckResult:
     base = make_case(fn, params, torch.float64)
     x0 = base.tensors[0]
-    edges: dict[str, torch.Tensor] = {
-        "zeros": torch.zeros_like(x0),
-        "±1e3": torch.full_like(x0, 1e3) * torch.sign(torch.randn_like(x0)),
-        "tiny (1e-30)": torch.full_like(x0, 1e-30),
-        "non-contiguous": _non_contiguous(x0),
-        "empty": torch.empty((0, *x0.shape[1:]), dtype=x0.dtype),
-    }
+    if getattr(fn, "index_input", None):
+        edges = _index_edges(x0, {**getattr(fn, "example", {}), **params}[fn.index_input])
+    else:
+        edges = {
+            "zeros": torch.zeros_like(x0),
+            "±1e3": torch.full_like(x0, 1e3) * torch.sign(torch.randn_like(x0)),
+            "tiny (1e-30)": torch.full_like(x0, 1e-30),
+            "non-contiguous": _non_contiguous(x0),
+            "empty": torch.empty((0, *x0.shape[1:]), dtype=x0.dtype),
+        }
     if fn.plugin_kind == "activation" and fn.kinks:
-        edges["kinks"] = torch.tensor(fn.kinks, dtype=x0.dtype).repeat(2)
+        kinks = torch.tensor(fn.kinks, dtype=x0.dtype)
+        edges["kinks"] = kinks[torch.arange(x0.numel()) % len(kinks)].reshape(x0.shape)
     if fn.plugin_kind == "loss":
         edges["logits ±1e4"] = torch.randn_like(x0).sign() * 1e4
     problems = []
@@ -443,11 +490,17 @@ def wrong_derivative_ranges(case: Case, lo: float = -6.0, hi: float = 6.0, n: in
 
 
 # -- small helpers -------------------------------------------------------------------------------
-def _with_grad(tensors: list[Any]) -> list[Any]:
-    return [
-        t.detach().clone().requires_grad_(True) if t is not None and t.is_floating_point() else t
-        for t in tensors
-    ]
+def _index_edges(x0: torch.Tensor, bound: int) -> dict[str, torch.Tensor]:
+    """Edge inputs of integer indices below ``bound``: one index repeated, the last, …"""
+    shape = x0.shape
+    return {
+        "one index repeated": torch.zeros_like(x0),
+        "last index": torch.full_like(x0, bound - 1),
+        "non-contiguous": torch.randint(0, bound, (*shape[:-2], shape[-1], shape[-2])).mT
+        if x0.dim() >= 2
+        else torch.randint(0, bound, (2 * x0.numel(),))[::2],
+        "empty": torch.empty((0, *shape[1:]), dtype=x0.dtype),
+    }
 
 
 def _non_contiguous(x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,3 @@
-
 from framework import ActivationFunction, register_activation
 
 
@@ -13,7 +12,7 @@ class Identity(ActivationFunction):
 
     Example::
 
-        >>> ACTIVATIONS.build("identity")(torch.tensor([-1.0, 2.0]))
+        >>> ACTIVATIONS.build("identity")(torch.tensor([-1.0, 2.0], requires_grad=True))
         tensor([-1.,  2.], grad_fn=<IdentityBackward>)
     """
 

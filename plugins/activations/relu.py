@@ -19,7 +19,7 @@ class ReLU(ActivationFunction):
 
     Example::
 
-        >>> ACTIVATIONS.build("relu")(torch.tensor([-1.0, 0.0, 2.0]))
+        >>> ACTIVATIONS.build("relu")(torch.tensor([-1.0, 0.0, 2.0], requires_grad=True))
         tensor([0., 0., 2.], grad_fn=<ReLUBackward>)
     """
 

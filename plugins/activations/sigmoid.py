@@ -18,7 +18,7 @@ class Sigmoid(ActivationFunction):
 
     Example::
 
-        >>> ACTIVATIONS.build("sigmoid")(torch.tensor([0.0]))
+        >>> ACTIVATIONS.build("sigmoid")(torch.tensor([0.0], requires_grad=True))
         tensor([0.5000], grad_fn=<SigmoidBackward>)
     """
 

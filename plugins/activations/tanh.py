@@ -16,7 +16,7 @@ class Tanh(ActivationFunction):
 
     Example::
 
-        >>> ACTIVATIONS.build("tanh")(torch.tensor([0.0]))
+        >>> ACTIVATIONS.build("tanh")(torch.tensor([0.0], requires_grad=True))
         tensor([0.], grad_fn=<TanhBackward>)
     """
 

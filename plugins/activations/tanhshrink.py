@@ -1,0 +1,39 @@
+import torch
+
+from framework import ActivationFunction, register_activation
+
+
+@register_activation("tanhshrink")
+class Tanhshrink(ActivationFunction):
+    r"""Tanh shrink: the input minus its tanh.
+
+    .. math::
+        f(z) = z - \tanh(z), \qquad f'(z) = \tanh^2(z)
+
+    The output does not give :math:`\tanh(z)` in closed form, so the input is saved for the
+    backward and the tanh recomputed there.
+
+    Shape: any; the output has the input's shape.
+
+    Example::
+
+        >>> ACTIVATIONS.build("tanhshrink")(torch.tensor([-1.0, 0.0, 2.0], requires_grad=True))
+        tensor([-0.2384,  0.0000,  1.0360], grad_fn=<TanhshrinkBackward>)
+    """
+
+    reference = staticmethod(torch.nn.functional.tanhshrink)
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return x - torch.tanh(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        t = torch.tanh(x)
+        return grad_output * t * t
