@@ -1,0 +1,188 @@
+"""A torch-free index of plugins, read from source files with ``ast``.
+
+``nn-train`` validates ``activation=NAME activation.PARAM=VALUE`` and lists plugins in ``--help``
+before torch is imported (importing torch alone takes seconds). This index reads the same facts
+the registry learns at import time — the name given to ``@register_*``, aliases, and the
+parameters in ``forward``/``init`` — from the built-in plugin files, the files and modules named
+in ``imports``, and installed entry-point packages. The runtime registry stays authoritative: a
+plugin registered in a way this reader cannot see is still found once it is imported, and a test
+keeps this index equal to the registry for the built-ins.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framework import discovery
+
+DECORATORS = {
+    "register_activation": "activation",
+    "register_loss": "loss",
+    "register_layer": "layer",
+}
+N_INPUTS = {"activation": 1, "loss": 2, "layer": 1}
+REQUIRED = "<required>"
+
+
+@dataclass
+class PluginInfo:
+    """What the source says about one plugin."""
+
+    kind: str
+    name: str
+    aliases: tuple[str, ...]
+    params: dict[str, Any]  # user-settable parameters -> default (REQUIRED if none)
+    origin: str
+    path: str
+    summary: str = ""
+
+
+@dataclass
+class Catalog:
+    """Plugins by kind and name (aliases included)."""
+
+    plugins: dict[str, dict[str, PluginInfo]] = field(
+        default_factory=lambda: {k: {} for k in N_INPUTS}
+    )
+
+    def add(self, info: PluginInfo) -> None:
+        for key in (info.name, *info.aliases):
+            self.plugins[info.kind][key] = info
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.plugins[kind])
+
+    def get(self, kind: str, name: str) -> PluginInfo | None:
+        return self.plugins[kind].get(name)
+
+    def canonical(self, kind: str) -> list[PluginInfo]:
+        unique = {i.name: i for i in self.plugins[kind].values()}
+        return [unique[n] for n in sorted(unique)]
+
+
+def build_catalog(imports: list[str] | tuple[str, ...] = ()) -> Catalog:
+    """Index the built-ins, installed plugin packages and the given ``imports``."""
+    catalog = Catalog()
+    for path in _builtin_files():
+        _scan_file(catalog, path, "built-in")
+    for ep in discovery.plugin_entry_points():
+        dist = ep.dist.name if ep.dist is not None else "?"
+        path = _module_file(ep.module)
+        if path is not None:
+            _scan_file(catalog, path, f"package:{dist}")
+    for spec in imports:
+        if discovery.is_file_spec(spec):
+            path = Path(spec).expanduser()
+            if path.is_file():
+                _scan_file(catalog, path, f"file:{spec}")
+        else:
+            path = _module_file(spec)
+            if path is not None:
+                _scan_file(catalog, path, f"module:{spec}")
+    return catalog
+
+
+def _builtin_files() -> list[Path]:
+    spec = importlib.util.find_spec("plugins")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return sorted(
+        p for sub in ("activations", "losses", "layers") for p in (root / sub).glob("*.py")
+    )
+
+
+def _module_file(module: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def _scan_file(catalog: Catalog, path: Path, origin: str) -> None:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return  # the real import reports it, with the line
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    for node in classes.values():
+        for deco in node.decorator_list:
+            found = _registration(deco)
+            if found is None:
+                continue
+            kind, name, aliases = found
+            methods = _methods(node, classes)
+            n_inputs = _int_attr(node, "n_inputs") or N_INPUTS[kind]
+            params: dict[str, Any] = {}
+            if "init" in methods:
+                params.update(_arguments(methods["init"], skip=0))
+            for arg, default in _arguments(methods.get("forward"), skip=n_inputs).items():
+                if default is not REQUIRED and arg != "training":
+                    params.setdefault(arg, default)
+            summary = (ast.get_docstring(node) or "").strip().split("\n")[0]
+            catalog.add(PluginInfo(kind, name, aliases, params, origin, str(path), summary))
+
+
+def _registration(deco: ast.expr) -> tuple[str, str, tuple[str, ...]] | None:
+    if not (isinstance(deco, ast.Call) and deco.args):
+        return None
+    func = deco.func
+    fname = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    if fname not in DECORATORS or not isinstance(deco.args[0], ast.Constant):
+        return None
+    aliases: tuple[str, ...] = ()
+    for kw in deco.keywords:
+        if kw.arg == "aliases":
+            try:
+                aliases = tuple(ast.literal_eval(kw.value))
+            except ValueError:
+                aliases = ()
+    return DECORATORS[fname], str(deco.args[0].value), aliases
+
+
+def _methods(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> dict[str, ast.FunctionDef]:
+    """Methods of a class, including those of base classes defined in the same file."""
+    found: dict[str, ast.FunctionDef] = {}
+    for base in node.bases:
+        if isinstance(base, ast.Name) and base.id in classes and base.id != node.name:
+            found.update(_methods(classes[base.id], classes))
+    found.update({f.name: f for f in node.body if isinstance(f, ast.FunctionDef)})
+    return found
+
+
+def _arguments(func: ast.FunctionDef | None, skip: int) -> dict[str, Any]:
+    if func is None:
+        return {}
+    args = func.args.posonlyargs + func.args.args
+    defaults = [REQUIRED] * (len(args) - len(func.args.defaults)) + [
+        _literal(d) for d in func.args.defaults
+    ]
+    result = dict(zip([a.arg for a in args], defaults, strict=True))
+    for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True):
+        result[a.arg] = REQUIRED if d is None else _literal(d)
+    return dict(list(result.items())[skip:])
+
+
+def _literal(node: ast.expr) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return ast.unparse(node)
+
+
+def _int_attr(node: ast.ClassDef, name: str) -> int | None:
+    for stmt in node.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+            and isinstance(stmt.value, ast.Constant)
+        ):
+            return int(stmt.value.value)
+    return None

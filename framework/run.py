@@ -1,0 +1,127 @@
+"""One training run: data, model, loss, optimizer, Trainer, TensorBoard, checkpoints."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import TensorBoardLogger
+from omegaconf import DictConfig, OmegaConf
+
+from framework.data import build_datamodule
+from framework.discovery import import_plugins
+from framework.errors import ConfigError
+from framework.hparams import HParamsCallback
+from framework.models import build_model, plugin_params
+from framework.registries import LOSSES
+from framework.task import TaskModule
+
+
+def _quiet_lightning() -> None:
+    """Lightning's messages go through Hydra's logging (console and train.log), once, minus ads."""
+    import logging
+    import warnings
+
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
+        lambda record: "Tip:" not in record.getMessage()
+    )
+    warnings.filterwarnings("ignore", message=r".*treespec, LeafSpec.*")
+
+
+def metric_mode(metric: str) -> str:
+    """Whether a metric improves upwards (accuracy, r2) or downwards (losses, errors)."""
+    return "max" if metric.rsplit("/", 1)[-1] in ("acc", "r2") else "min"
+
+
+def train(cfg: DictConfig) -> float:
+    """Train and test as ``cfg`` says; return the best value of ``cfg.monitor``."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    _quiet_lightning()
+    config: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+    for spec in cfg.imports:
+        import_plugins(str(spec))
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    datamodule = build_datamodule(cfg.data, cfg.seed)
+    info = datamodule.info
+    loss_name, loss_params = plugin_params(cfg.loss)
+    try:
+        model = build_model(cfg.model, cfg.activation, info, loss_name)
+        loss = LOSSES.build(loss_name, **loss_params)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ConfigError(str(exc)) from None
+    optimizer = hydra.utils.instantiate(cfg.optimizer, _convert_="all")
+    module = TaskModule(model, loss, optimizer, info, config)
+
+    mode = metric_mode(cfg.monitor)
+    checkpoints = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename="best",
+        monitor=cfg.monitor,
+        mode=mode,
+        save_last=True,
+    )
+    callbacks: list[L.Callback] = [checkpoints, HParamsCallback(config)]
+    if cfg.threshold is not None:
+        # "train until the error drops below an acceptable threshold"; never stops on patience
+        callbacks.append(
+            EarlyStopping(
+                monitor=cfg.monitor,
+                mode=mode,
+                stopping_threshold=float(cfg.threshold),
+                patience=sys.maxsize,
+                check_on_train_epoch_end=False,
+                verbose=True,
+            )
+        )
+    logger = TensorBoardLogger(save_dir=str(run_dir), name="", version="", default_hp_metric=False)
+    trainer_args = dict(cfg.trainer)
+    if trainer_args.get("enable_progress_bar") is None:
+        trainer_args["enable_progress_bar"] = sys.stdout.isatty()
+    trainer = L.Trainer(
+        **trainer_args, logger=logger, callbacks=callbacks, default_root_dir=str(run_dir)
+    )
+
+    metrics: dict[str, float] = {}
+    if cfg.train:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path, weights_only=True)
+        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+    if cfg.test:
+        best = checkpoints.best_model_path if cfg.train else None
+        ckpt = best or (None if cfg.train else cfg.ckpt_path)
+        for result in trainer.test(
+            module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True
+        ):
+            metrics.update(result)
+    _summary(run_dir, trainer, metrics)
+    score = checkpoints.best_model_score
+    if score is None:
+        value = trainer.callback_metrics.get(cfg.monitor)
+        return float(value) if value is not None else math.nan
+    return float(score)
+
+
+def _summary(run_dir: Path, trainer: L.Trainer, metrics: dict[str, float]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Run {run_dir}", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k in sorted(metrics):
+        table.add_row(k, f"{metrics[k]:.4f}")
+    console = Console()
+    console.print(table)
+    console.print(f"Stopped after {trainer.current_epoch} epoch(s) ({trainer.global_step} steps).")
+    console.print(f"TensorBoard logs: {run_dir}   (view with: nn-board {run_dir})")
+    console.print(f"Checkpoints: {run_dir / 'checkpoints'}")

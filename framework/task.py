@@ -1,0 +1,95 @@
+"""The LightningModule: a plugin-built network, a plugin loss, an optimizer, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+import torchmetrics
+from torch import nn
+
+from framework.data.base import DataInfo
+
+
+class TaskModule(L.LightningModule):
+    """Trains ``model`` with ``loss``; logs ``{train,val,test}/loss`` and ``*/acc``."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss: nn.Module,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        info: DataInfo,
+        config: dict[str, Any],
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.loss = loss
+        self.optimizer_factory = optimizer
+        self.info = info
+        self.loss_target = getattr(loss.function, "target", "same")
+        self.output_activation = config["model"].get("output_activation")
+        # The checkpoint carries the resolved config and the data description: load_model
+        # rebuilds the network from them alone.
+        self.save_hyperparameters({"config": config, "data_info": info.to_dict()}, logger=False)
+        if info.task in ("multiclass", "binary"):
+            n = max(info.num_classes, 2)
+            self.metrics = nn.ModuleDict(
+                {
+                    s: torchmetrics.Accuracy(task="multiclass", num_classes=n)
+                    for s in ("val", "test")
+                }
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def targets_for_loss(self, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Targets in the form the loss plugin declares (class indices, one-hot, ±1 …)."""
+        if self.info.task == "regression":
+            return y
+        classes = y.long().reshape(-1)
+        if self.loss_target == "class_index":
+            return classes
+        if out.shape[-1] == 1:  # binary task with a single output unit
+            target = y.to(out.dtype).reshape(out.shape)
+        else:
+            target = F.one_hot(classes, out.shape[-1]).to(out.dtype)
+        return target * 2 - 1 if self.loss_target == "sign" else target
+
+    def predicted_classes(self, out: torch.Tensor) -> torch.Tensor:
+        if out.shape[-1] > 1:
+            return out.argmax(-1)
+        # one unit: a probability after an output activation, else a logit (or a score around 0)
+        cut = 0.5 if self.output_activation else 0.0
+        return (out.reshape(-1) > cut).long()
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        x, y = batch
+        out = self(x)
+        loss = self.loss(out, self.targets_for_loss(y, out))
+        if stage == "train":
+            self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
+            self.log("train/loss_epoch", loss, on_step=False, on_epoch=True)
+            return loss
+        self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val")
+        if hasattr(self, "metrics"):
+            metric = self.metrics[stage]
+            metric(self.predicted_classes(out), y.long().reshape(-1))
+            self.log(f"{stage}/acc", metric, on_epoch=True, prog_bar=stage == "val")
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return self.optimizer_factory(self.parameters())

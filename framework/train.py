@@ -1,0 +1,82 @@
+"""``nn-train``: compose an experiment with Hydra, train and test it with Lightning.
+
+Everything before training — parsing the command line, indexing the plugins, checking the
+overrides and the composed config, ``--help`` — runs without importing torch, so mistakes are
+reported within about a second, as one paragraph, with a non-zero exit and no traceback.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig
+
+from framework.catalog import Catalog, build_catalog
+from framework.errors import ConfigError
+from framework.overrides import prepare
+from framework.paths import CONF_DIR
+from framework.validation import validate_config
+
+_state: dict[str, Any] = {"catalog": None, "multirun": False, "failures": []}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point of ``nn-train``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        cmd, catalog = prepare(argv)
+    except ConfigError as exc:
+        _report(exc)
+        sys.exit(2)
+    _state.update(catalog=catalog, multirun=cmd.multirun, failures=[])
+    saved, sys.argv = sys.argv, [sys.argv[0], *argv]  # Hydra reads sys.argv
+    try:
+        _hydra_entry()
+    finally:
+        sys.argv = saved
+    failures = _state["failures"]
+    if failures:
+        print(f"nn-train: {len(failures)} job(s) of the sweep failed:", file=sys.stderr)
+        for job, message in failures:
+            print(f"  - {job}: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _hydra_entry(cfg: DictConfig) -> float:
+    return run_job(cfg)
+
+
+def run_job(cfg: DictConfig) -> float:
+    """One job: validate, then train. Returns the monitored metric (for sweepers)."""
+    from framework.discovery import PluginImportError
+
+    try:
+        catalog: Catalog = _state["catalog"] or build_catalog(list(cfg.imports))
+        if list(cfg.imports):
+            catalog = build_catalog(list(cfg.imports))
+        validate_config(cfg, catalog)
+        from framework.run import train  # torch, Lightning: only now
+
+        return train(cfg)
+    except (ConfigError, PluginImportError) as exc:
+        if not _state["multirun"]:
+            _report(exc)
+            sys.exit(2)
+        from hydra.core.hydra_config import HydraConfig
+
+        job = HydraConfig.get().job.override_dirname or str(HydraConfig.get().job.num)
+        _state["failures"].append((job, str(exc)))
+        _report(exc)
+        return math.nan
+
+
+def _report(exc: BaseException) -> None:
+    print(f"nn-train: error: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
