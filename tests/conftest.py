@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-BENT = '''\
+BENT = """\
 import torch
 from framework import ActivationFunction, register_activation
 
@@ -30,7 +30,7 @@ class BentIdentity(ActivationFunction):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         return grad_output * (x / (2 * torch.sqrt(x * x + 1)) + 1)
-'''
+"""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -61,7 +61,7 @@ def test_register_build_with_parameters_and_pad_grads() -> None:
         x = torch.tensor([2.0], requires_grad=True)
         module(x).backward()  # backward returned one gradient for two arguments: padded
         assert x.grad.item() == pytest.approx(12.0)
-        with pytest.raises(TypeError, match="has no parameter 'scal'.*scale=1.0"):
+        with pytest.raises(TypeError, match=r"has no parameter 'scal'.*scale=1\.0"):
             ACTIVATIONS.build("square_test", scal=2)
     finally:
         ACTIVATIONS.unregister("square_test")
@@ -71,9 +71,9 @@ def test_duplicate_names_are_an_error_unless_override() -> None:
     _square_plugin("dup_test")
     try:
         with pytest.raises(DuplicatePluginError, match="already registered"):
-            register_activation("dup_test")(type(ACTIVATIONS.get("relu")).__class__(
-                "Other", (ACTIVATIONS.get("relu"),), {}
-            ))
+            register_activation("dup_test")(
+                type(ACTIVATIONS.get("relu")).__class__("Other", (ACTIVATIONS.get("relu"),), {})
+            )
         with pytest.raises(DuplicatePluginError, match="'relu' is already registered"):
             _square_plugin("relu")
         _square_plugin("dup_test")  # the same class again (a re-run notebook cell) replaces it
