@@ -10,14 +10,13 @@ from typing import Any
 import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from framework.callbacks import build_callbacks
 from framework.data import build_datamodule
 from framework.discovery import import_plugins
 from framework.errors import ConfigError
-from framework.hparams import HParamsCallback
 from framework.models import build_model, plugin_params
 from framework.registries import LOSSES
 from framework.task import TaskModule
@@ -36,11 +35,6 @@ def _quiet_lightning() -> None:
         lambda record: "Tip:" not in record.getMessage()
     )
     warnings.filterwarnings("ignore", message=r".*treespec, LeafSpec.*")
-
-
-def metric_mode(metric: str) -> str:
-    """Whether a metric improves upwards (accuracy, r2) or downwards (losses, errors)."""
-    return "max" if metric.rsplit("/", 1)[-1] in ("acc", "r2") else "min"
 
 
 def train(cfg: DictConfig) -> float:
@@ -63,27 +57,7 @@ def train(cfg: DictConfig) -> float:
     optimizer = hydra.utils.instantiate(cfg.optimizer, _convert_="all")
     module = TaskModule(model, loss, optimizer, info, config)
 
-    mode = metric_mode(cfg.monitor)
-    checkpoints = ModelCheckpoint(
-        dirpath=run_dir / "checkpoints",
-        filename="best",
-        monitor=cfg.monitor,
-        mode=mode,
-        save_last=True,
-    )
-    callbacks: list[L.Callback] = [checkpoints, HParamsCallback(config)]
-    if cfg.threshold is not None:
-        # "train until the error drops below an acceptable threshold"; never stops on patience
-        callbacks.append(
-            EarlyStopping(
-                monitor=cfg.monitor,
-                mode=mode,
-                stopping_threshold=float(cfg.threshold),
-                patience=sys.maxsize,
-                check_on_train_epoch_end=False,
-                verbose=True,
-            )
-        )
+    callbacks, checkpoints = build_callbacks(cfg, run_dir, config)
     logger = TensorBoardLogger(save_dir=str(run_dir), name="", version="", default_hp_metric=False)
     trainer_args = dict(cfg.trainer)
     if trainer_args.get("enable_progress_bar") is None:

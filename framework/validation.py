@@ -14,11 +14,11 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from framework.catalog import REQUIRED, Catalog
+from framework.data.catalog import DATASETS
 from framework.errors import ConfigError
 from framework.overrides import PLUGIN_GROUPS, _unknown_option, _unknown_param
 
 MODELS = ("mlp",)
-DATASETS = {"digits": "multiclass", "xor": "binary"}
 METRICS = {
     "multiclass": ("val/loss", "val/acc", "train/loss_epoch"),
     "binary": ("val/loss", "val/acc", "train/loss_epoch"),
@@ -78,8 +78,8 @@ def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
                 f"trainer.max_epochs={value!r} must be a whole number of epochs (-1 for no limit)"
             )
 
-    task = DATASETS[data.name]
-    valid_metrics = METRICS[task]
+    task = DATASETS[data.name].task
+    valid_metrics = METRICS.get(task, tuple({m for ms in METRICS.values() for m in ms}))
     if cfg.monitor not in valid_metrics:
         raise ConfigError(
             f"monitor={cfg.monitor!r} is not a metric this run logs; for {data.name} "
