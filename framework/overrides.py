@@ -22,6 +22,7 @@ from framework.paths import CONF_DIR, EXPERIMENTS_DIR
 from framework.registry import unknown_name_message
 
 PLUGIN_GROUPS = ("activation", "loss")
+AUTO_LOSS = "auto"
 FILE_GROUPS = ("model", "data", "optimizer", "trainer")
 
 
@@ -62,6 +63,8 @@ def experiment_file(name: str) -> Path:
 
 
 def group_options(group: str, catalog: Catalog) -> list[str]:
+    if group == "loss":
+        return [AUTO_LOSS, *catalog.names(group)]
     if group in PLUGIN_GROUPS:
         return catalog.names(group)
     folder = EXPERIMENTS_DIR if group == "experiment" else CONF_DIR / group
@@ -89,6 +92,8 @@ def register_config_nodes(catalog: Catalog) -> None:
     from hydra.core.config_store import ConfigStore
 
     store = ConfigStore.instance()
+    # loss=auto (the default) picks the loss that fits the task once the data is known
+    store.store(group="loss", name=AUTO_LOSS, node={"name": AUTO_LOSS}, provider="plugins")
     for kind in PLUGIN_GROUPS:
         for name in catalog.names(kind):
             info = catalog.get(kind, name)
@@ -199,7 +204,4 @@ def _unknown_param(group: str, name: str, param: str, params: dict[str, Any]) ->
     listed = ", ".join(
         f"{k} (required)" if v == REQUIRED else f"{k} (default {v!r})" for k, v in params.items()
     )
-    return (
-        f"{group} {name!r} has no parameter {param!r}.{hint} Its parameters: "
-        f"{listed or 'none'}."
-    )
+    return f"{group} {name!r} has no parameter {param!r}.{hint} Its parameters: {listed or 'none'}."

@@ -18,8 +18,12 @@ from framework.data import build_datamodule
 from framework.discovery import import_plugins
 from framework.errors import ConfigError
 from framework.models import build_model, plugin_params
+from framework.overrides import AUTO_LOSS
 from framework.registries import LOSSES
 from framework.task import TaskModule
+
+# loss=auto: the classic loss for each task
+DEFAULT_LOSS = {"multiclass": "cross_entropy", "binary": "bce_with_logits", "regression": "mse"}
 
 
 def _quiet_lightning() -> None:
@@ -49,6 +53,9 @@ def train(cfg: DictConfig) -> float:
     datamodule = build_datamodule(cfg.data, cfg.seed)
     info = datamodule.info
     loss_name, loss_params = plugin_params(cfg.loss)
+    if loss_name == AUTO_LOSS:
+        loss_name = DEFAULT_LOSS[info.task]
+        config["loss"] = {"name": loss_name}
     try:
         model = build_model(cfg.model, cfg.activation, info, loss_name)
         loss = LOSSES.build(loss_name, **loss_params)

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from framework.catalog import REQUIRED, Catalog
 from framework.data.catalog import DATASETS
 from framework.errors import ConfigError
-from framework.overrides import PLUGIN_GROUPS, _unknown_option, _unknown_param
+from framework.overrides import AUTO_LOSS, PLUGIN_GROUPS, _unknown_option, _unknown_param
 
 MODELS = ("mlp",)
 METRICS = {
@@ -33,6 +33,8 @@ def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
         if node is None or "name" not in node:
             raise ConfigError(f"{group}: no {group} chosen; use {group}=NAME")
         name = node.name
+        if group == "loss" and name == AUTO_LOSS:
+            continue
         info = catalog.get(group, name)
         if info is None:
             raise ConfigError(_unknown_option(group, name, catalog.names(group)))
