@@ -7,6 +7,7 @@ reported within about a second, as one paragraph, with a non-zero exit and no tr
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 from typing import Any
@@ -51,7 +52,12 @@ def _hydra_entry(cfg: DictConfig) -> float:
 
 
 def run_job(cfg: DictConfig) -> float:
-    """One job: validate, then train. Returns the monitored metric (for sweepers)."""
+    """One job: validate, then train. Returns the monitored metric (for sweepers).
+
+    A bad value ends a single run with one paragraph and exit code 2. In a sweep, a failing job
+    is reported (and its traceback written to its train.log) and the other jobs go on; the sweep
+    exits non-zero at the end, listing the failures.
+    """
     from framework.discovery import PluginImportError
 
     try:
@@ -66,12 +72,24 @@ def run_job(cfg: DictConfig) -> float:
         if not _state["multirun"]:
             _report(exc)
             sys.exit(2)
-        from hydra.core.hydra_config import HydraConfig
-
-        job = HydraConfig.get().job.override_dirname or str(HydraConfig.get().job.num)
-        _state["failures"].append((job, str(exc)))
-        _report(exc)
+        _record_failure(exc)
         return math.nan
+    except Exception as exc:
+        if not _state["multirun"]:
+            raise
+        logging.getLogger(__name__).exception("job failed")
+        _record_failure(exc)
+        return math.nan
+
+
+def _record_failure(exc: BaseException) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    job = HydraConfig.get().job
+    label = f"job {job.num} ({job.override_dirname or 'no overrides'})"
+    message = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+    _state["failures"].append((label, message))
+    print(f"nn-train: {label} failed: {message}", file=sys.stderr)
 
 
 def _report(exc: BaseException) -> None:
