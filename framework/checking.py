@@ -420,9 +420,28 @@ def _locate_mismatch(case: Case, tensors: list[Any], numeric: bool) -> str:
     gen = torch.Generator().manual_seed(2)
     with _same_randomness():
         out = _first(case.call(*tensors))
-    g = torch.randn(out.shape, generator=gen, dtype=out.dtype)
+    # For an activation, weights of one make the gradient read as f'(x) itself; if that hides
+    # the error (softmax's gradient of a sum is zero), random weights show it.
+    weights = [torch.randn(out.shape, generator=gen, dtype=out.dtype)]
+    if fn.plugin_kind == "activation":
+        weights.insert(0, torch.ones_like(out))
+    parts: list[str] = []
+    for g in weights:
+        parts = _mismatches(case, tensors, out, g)
+        if parts:
+            break
+    if fn.plugin_kind == "activation":
+        where = wrong_derivative_ranges(case)
+        if where:
+            parts.append(f"the derivative is wrong for x in {where}")
+    return "; ".join(parts)
+
+
+def _mismatches(case: Case, tensors: list[Any], out: torch.Tensor, g: torch.Tensor) -> list[str]:
     diff = [i for i, t in enumerate(tensors) if t is not None and t.requires_grad]
-    analytic = torch.autograd.grad(out, [tensors[i] for i in diff], g, allow_unused=True)
+    analytic = torch.autograd.grad(
+        out, [tensors[i] for i in diff], g, allow_unused=True, retain_graph=True
+    )
     parts = []
     for k, i in enumerate(diff):
         num = _numeric_vjp(case, tensors, i, g)
@@ -437,11 +456,7 @@ def _locate_mismatch(case: Case, tensors: list[Any], numeric: bool) -> str:
             f"{case.names[i]} = {_value_at(x.detach(), idx)}: analytic {_value_at(ana, idx)}, "
             f"numeric {_value_at(num, idx)}"
         )
-    if fn.plugin_kind == "activation":
-        where = wrong_derivative_ranges(case)
-        if where:
-            parts.append(f"the derivative is wrong for x in {where}")
-    return "; ".join(parts)
+    return parts
 
 
 def _numeric_vjp(

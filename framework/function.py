@@ -13,6 +13,12 @@ Class attributes a plugin may set:
 - ``kinks``: input values where the derivative is undefined (ReLU: ``(0.0,)``); numerical
   gradient checks stay away from them, agreement checks visit them.
 - ``init(...)``: a static method creating the learnable tensors named in ``forward``.
+- ``intermediates``: how many tensors ``forward`` returns after its outputs for ``setup_context``
+  to save (the dropout mask, max-pool indices, batch statistics). In this style ``forward`` has
+  no ``ctx``, so what it computes for the backward must leave through its return value (as the
+  PyTorch docs advise). ``apply`` hides them from callers, they are marked non-differentiable,
+  and ``backward`` receives only the gradients of the real outputs. Being constants to autograd,
+  a backward that must itself be differentiable recomputes them when ``torch.is_grad_enabled()``.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ class PluginFunction(torch.autograd.Function):
     n_inputs: ClassVar[int] = 1
     reference: ClassVar[Callable[..., Any] | None] = None
     kinks: ClassVar[tuple[float, ...]] = ()
+    intermediates: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -55,16 +62,43 @@ class PluginFunction(torch.autograd.Function):
                 f"its backward needs (forward takes no ctx in this style)"
             )
         signature_of(cls)  # fails early on *args/**kwargs
+        n_hidden = cls.intermediates
         if "backward" in cls.__dict__:
             n_args = len(inspect.signature(cls.forward).parameters)
-            cls.backward = staticmethod(_pad_grads(cls.__dict__["backward"].__func__, n_args))
+            backward = cls.__dict__["backward"].__func__
+            cls.backward = staticmethod(_pad_grads(backward, n_args, n_hidden))
+        if n_hidden and "setup_context" in cls.__dict__:
+            setup = cls.__dict__["setup_context"].__func__
+            cls.setup_context = staticmethod(_hide_intermediates(setup, n_hidden))
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """``Function.apply``, without the ``intermediates`` that ``forward`` returns last."""
+        return cls.visible(super().apply(*args, **kwargs))
+
+    @classmethod
+    def visible(cls, output: Any) -> Any:
+        """``forward``'s return value without its ``intermediates`` (as ``apply`` returns it)."""
+        if not cls.intermediates:
+            return output
+        visible = output[: -cls.intermediates]
+        return visible[0] if len(visible) == 1 else visible
 
 
-def _pad_grads(backward: Callable[..., Any], n_args: int) -> Callable[..., Any]:
-    """Let a backward return only the gradients it has; options get ``None``."""
+def _pad_grads(backward: Callable[..., Any], n_args: int, n_hidden: int = 0) -> Callable[..., Any]:
+    """Let a backward return only the gradients it has; options get ``None``.
+
+    With ``intermediates``, only the real outputs' gradients are passed on (zeros where unused).
+    """
 
     @functools.wraps(backward)
     def padded(ctx: Any, *grad_outputs: Any) -> Any:
+        if n_hidden:
+            meta = ctx.output_meta
+            grad_outputs = tuple(
+                g if g is not None else torch.zeros(shape, dtype=dtype, device=device)
+                for g, (shape, dtype, device) in zip(grad_outputs[: len(meta)], meta, strict=True)
+            )
         grads = backward(ctx, *grad_outputs)
         if not isinstance(grads, tuple):
             grads = (grads,)
@@ -72,6 +106,19 @@ def _pad_grads(backward: Callable[..., Any], n_args: int) -> Callable[..., Any]:
 
     padded.__wrapped_backward__ = backward  # type: ignore[attr-defined]
     return padded
+
+
+def _hide_intermediates(setup_context: Callable[..., Any], n_hidden: int) -> Callable[..., Any]:
+    """Mark the trailing ``intermediates`` non-differentiable; build no zero gradients for them."""
+
+    @functools.wraps(setup_context)
+    def setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        setup_context(ctx, inputs, output)
+        ctx.mark_non_differentiable(*output[-n_hidden:])
+        ctx.set_materialize_grads(False)
+        ctx.output_meta = [(o.shape, o.dtype, o.device) for o in output[:-n_hidden]]
+
+    return setup
 
 
 class ActivationFunction(PluginFunction):
@@ -97,10 +144,30 @@ class LayerFunction(PluginFunction):
 
     ``inferred`` maps an ``init`` argument to the input dimension it can be read from
     (``{"in_features": -1}``), so that models infer input sizes. ``example`` holds ``init``
-    arguments and ``example_input`` an input shape used by ``nn-plugins check``.
+    arguments and ``example_input`` an input shape used by ``nn-plugins check`` (one shape per
+    input where ``n_inputs > 1``; they share the leading batch dimension). ``index_input`` names
+    the ``init`` argument bounding an input of integer indices (embedding:
+    ``"num_embeddings"``); checks then feed random indices below it.
     """
 
     n_inputs = 1
     inferred: ClassVar[dict[str, int]] = {}
     example: ClassVar[dict[str, Any]] = {}
-    example_input: ClassVar[tuple[int, ...]] = (4, 3)
+    example_input: ClassVar[tuple[Any, ...]] = (4, 3)
+    index_input: ClassVar[str | None] = None
+
+
+class RecurrentCellFunction(LayerFunction):
+    """Base class of recurrent cell plugins: one time step of a recurrent layer.
+
+    ``forward(x, h, [c,] weight_ih, weight_hh, bias_ih, bias_hh)`` returns the new state ``h'``,
+    or the new states ``(h', c')`` (``n_inputs`` counts ``x`` and the states);
+    ``init(input_size, hidden_size, bias=True)`` creates one layer's tensors. The registry builds
+    such a cell into a sequence Module (``framework.recurrent``) that owns ``num_layers`` sets of
+    them, named as in ``torch.nn`` (``weight_ih_l0`` …), and applies the cell at every time step;
+    the layer's output at each step is the first state. ``example_input`` gives one shape per
+    input of one step: ``((N, input_size), (N, hidden_size))``.
+    """
+
+    n_inputs = 2
+    inferred: ClassVar[dict[str, int]] = {"input_size": -1}

@@ -2,6 +2,8 @@
 
 The Module owns the plugin's learnable tensors (created by the Function's ``init``) and its
 options, and calls ``Function.apply`` in ``forward``. Plugin files therefore hold math only.
+A recurrent cell is built instead into a Module that unrolls it over a sequence
+(``framework.recurrent``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from framework.function import Buffer, PluginFunction
+from framework.function import Buffer, PluginFunction, RecurrentCellFunction
 from framework.signature import REQUIRED, signature_of
 
 
@@ -25,20 +27,7 @@ class PluginModule(nn.Module):
         super().__init__()
         fn = self.function
         sig = signature_of(fn)
-        valid = sig.parameters
-        unknown = sorted(set(params) - set(valid))
-        if unknown:
-            raise TypeError(
-                f"{fn.plugin_kind} {fn.plugin_name!r} has no parameter "
-                f"{', '.join(repr(u) for u in unknown)}; its parameters are: "
-                f"{_describe(valid) or 'none'}"
-            )
-        missing = [n for n, d in valid.items() if d is REQUIRED and n not in params]
-        if missing:
-            raise TypeError(
-                f"{fn.plugin_kind} {fn.plugin_name!r} needs {', '.join(missing)}; its "
-                f"parameters are: {_describe(valid)}"
-            )
+        check_parameters(fn, params, sig.parameters)
         self._signature = sig
         self.options = {
             name: params.get(name, default)
@@ -48,14 +37,7 @@ class PluginModule(nn.Module):
         if sig.learnables:
             init_args = {n: params.get(n, d) for n, d in sig.init_options.items()}
             tensors = fn.init(**init_args)  # type: ignore[attr-defined]
-            for name in sig.learnables:
-                value = tensors.get(name)
-                if isinstance(value, Buffer):
-                    self.register_buffer(name, value.tensor)
-                elif value is None:
-                    self.register_parameter(name, None)
-                else:
-                    self.register_parameter(name, nn.Parameter(value))
+            register_tensors(self, {name: tensors.get(name) for name in sig.learnables})
         self._init_args = {n: params[n] for n in sig.init_options if n in params}
 
     def forward(self, *inputs: torch.Tensor) -> Any:
@@ -71,13 +53,56 @@ class PluginModule(nn.Module):
 
 
 @functools.cache
-def module_class(function: type[PluginFunction]) -> type[PluginModule]:
-    """The Module class for a plugin Function (one per Function, named after it)."""
+def module_class(function: type[PluginFunction]) -> type[nn.Module]:
+    """The Module class the registry builds for a plugin Function (one per Function).
+
+    A recurrent cell gets the sequence Module unrolling it (``framework.recurrent``); any other
+    Function a Module applying it once, named after it.
+    """
+    if issubclass(function, RecurrentCellFunction):
+        from framework.recurrent import recurrent_module_class
+
+        return recurrent_module_class(function)
+    return function_module_class(function)
+
+
+@functools.cache
+def function_module_class(function: type[PluginFunction]) -> type[PluginModule]:
+    """A Module class applying ``function`` once (for a recurrent cell: one time step)."""
     return type(
         function.__name__,
         (PluginModule,),
         {"function": function, "__doc__": function.__doc__, "__module__": function.__module__},
     )
+
+
+def check_parameters(fn: type[PluginFunction], params: dict[str, Any], valid: dict) -> None:
+    """A ``TypeError`` naming unknown or missing parameters and listing the valid ones."""
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise TypeError(
+            f"{fn.plugin_kind} {fn.plugin_name!r} has no parameter "
+            f"{', '.join(repr(u) for u in unknown)}; its parameters are: "
+            f"{_describe(valid) or 'none'}"
+        )
+    missing = [n for n, d in valid.items() if d is REQUIRED and n not in params]
+    if missing:
+        raise TypeError(
+            f"{fn.plugin_kind} {fn.plugin_name!r} needs {', '.join(missing)}; its "
+            f"parameters are: {_describe(valid)}"
+        )
+
+
+def register_tensors(module: nn.Module, tensors: dict[str, Any]) -> None:
+    """Register what ``init`` created: a ``Buffer`` as a buffer, tensors (or ``None``) as
+    parameters."""
+    for name, value in tensors.items():
+        if isinstance(value, Buffer):
+            module.register_buffer(name, value.tensor)
+        elif value is None:
+            module.register_parameter(name, None)
+        else:
+            module.register_parameter(name, nn.Parameter(value))
 
 
 def _describe(params: dict[str, Any]) -> str:

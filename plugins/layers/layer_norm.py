@@ -1,0 +1,102 @@
+import torch
+import torch.nn.functional as F
+
+from framework import LayerFunction, register_layer
+
+
+def _shape(normalized_shape):
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
+def statistics(x, dims, eps):
+    """Mean and :math:`1/\\sqrt{\\sigma^2 + \\epsilon}` over ``dims``, kept for broadcasting."""
+    mean = x.mean(dims, keepdim=True)
+    return mean, torch.rsqrt((x - mean).square().mean(dims, keepdim=True) + eps)
+
+
+def _native(x, weight, bias, normalized_shape, eps):
+    return F.layer_norm(x, _shape(normalized_shape), weight, bias, eps)
+
+
+@register_layer("layer_norm")
+class LayerNorm(LayerFunction):
+    r"""Layer normalization: each sample normalized over its last dimensions
+    (``normalized_shape``), then scaled and shifted elementwise.
+
+    .. math::
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y = \gamma \odot \hat x + \beta
+
+    with :math:`\mu, \sigma^2` the mean and biased variance over the :math:`D` normalized
+    elements of each sample. Backward, with :math:`g = \gamma \odot \delta` and means over the
+    same elements:
+
+    .. math::
+        \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2 + \epsilon}}
+            \big(g - \overline{g} - \hat x\, \overline{g \hat x}\big), \qquad
+        \frac{\partial L}{\partial \gamma} = \sum_{\text{samples}} \delta \odot \hat x, \qquad
+        \frac{\partial L}{\partial \beta} = \sum_{\text{samples}} \delta
+
+    ``elementwise_affine=False`` drops :math:`\gamma, \beta`; ``bias=False`` only :math:`\beta`.
+    Initialised as ``torch.nn.LayerNorm``: :math:`\gamma = 1`, :math:`\beta = 0`.
+
+    Shape: input :math:`(*, \text{normalized\_shape})`, output the same.
+
+    Example::
+
+        >>> ln = LAYERS.build("layer_norm", normalized_shape=5)
+        >>> ln(torch.randn(4, 5)).mean(-1).abs().max() < 1e-6
+        tensor(True)
+    """
+
+    reference = staticmethod(_native)
+    inferred = {"normalized_shape": -1}
+    example = {"normalized_shape": 4}
+    example_input = (3, 2, 4)
+    intermediates = 2  # the mean and 1/std of each sample
+    check_variants = ({}, {"normalized_shape": (2, 4)}, {"elementwise_affine": False})
+
+    @staticmethod
+    def init(normalized_shape, elementwise_affine: bool = True, bias: bool = True):
+        shape = _shape(normalized_shape)
+        return {
+            "weight": torch.ones(shape) if elementwise_affine else None,
+            "bias": torch.zeros(shape) if elementwise_affine and bias else None,
+        }
+
+    @staticmethod
+    def forward(x, weight, bias, normalized_shape=None, eps=1e-5):
+        dims = tuple(range(-len(_shape(normalized_shape)), 0))
+        mean, rstd = statistics(x, dims, eps)
+        y = (x - mean) * rstd
+        if weight is not None:
+            y = y * weight
+        if bias is not None:
+            y = y + bias
+        return y, mean, rstd
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, weight, bias, normalized_shape, ctx.eps = inputs
+        ctx.dims = tuple(range(-len(_shape(normalized_shape)), 0))
+        ctx.has_bias = bias is not None
+        ctx.save_for_backward(x, weight, output[1], output[2])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight, mean, rstd = ctx.saved_tensors
+        dims = ctx.dims
+        if torch.is_grad_enabled():  # a double backward must see how mean and rstd depend on x
+            mean, rstd = statistics(x, dims, ctx.eps)
+        x_hat = (x - mean) * rstd
+        samples = tuple(range(x.dim() - len(dims)))
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            g = grad_output if weight is None else grad_output * weight
+            g_mean = g.mean(dims, keepdim=True)
+            gx_mean = (g * x_hat).mean(dims, keepdim=True)
+            grad_x = (g - g_mean - x_hat * gx_mean) * rstd
+        if weight is not None and ctx.needs_input_grad[1]:
+            grad_w = (grad_output * x_hat).sum(samples)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad_output.sum(samples)
+        return grad_x, grad_w, grad_b
