@@ -88,12 +88,10 @@ class Case:
         return self.module.function.apply(*tensors, *self.option_values())
 
     def option_values(self) -> list[Any]:
-        m = self.module
-        return [m.training if n == "training" else m.options[n] for n in m._signature.options]
+        return self.module.option_values()
 
     def options(self) -> dict[str, Any]:
-        m = self.module
-        return {n: (m.training if n == "training" else m.options[n]) for n in m._signature.options}
+        return dict(zip(self.module._signature.options, self.option_values(), strict=True))
 
 
 # -- entry point ----------------------------------------------------------------------------------
@@ -105,6 +103,8 @@ def check_plugin(kind: str, name: str, **params: Any) -> list[PluginReport]:
 
 
 def _check_variant(kind: str, name: str, fn: type[PluginFunction], params: dict) -> PluginReport:
+    """``params`` may carry ``_target`` / ``_input_domain`` to override the loss's declared
+    target kind and input domain for this variant (e.g. probability targets)."""
     report = PluginReport(kind, name, params)
     try:
         case = make_case(fn, params, torch.float64)
@@ -146,18 +146,27 @@ def make_case(
     """
     gen = torch.Generator().manual_seed(seed)
     kind = fn.plugin_kind
+    meta = {k: v for k, v in params.items() if k.startswith("_")}
+    params = {k: v for k, v in params.items() if not k.startswith("_")}
     build_params = {**getattr(fn, "example", {}), **params} if kind == "layer" else params
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         module = function_module_class(fn)(**build_params).to(torch.float64)
     shapes = input_shapes(fn)
+    domain = meta.get("_input_domain", getattr(fn, "input_domain", "real"))
     if x is None:
-        x = _example_x(fn, build_params, shapes[0], gen)
+        x = _to_domain(_example_x(fn, build_params, shapes[0], gen), domain, random=True)
+    else:
+        x = _to_domain(x, domain, random=False)
     tensors = [x]
     names = [module._signature.inputs[0]]
+    frozen = {n for n, _ in module.named_buffers()}
     if kind == "loss":
-        tensors.append(make_target(fn, x, gen))
+        target = make_target(fn, x, gen, meta.get("_target"))
+        tensors.append(target)
         names.append(module._signature.inputs[1])
+        if target.is_floating_point() and not _differentiates_target(module, x, target):
+            frozen.add(names[-1])  # the loss declares no gradient for its target
     else:
         for name, shape in zip(module._signature.inputs[1:], shapes[1:], strict=True):
             shape = (x.shape[0], *shape[1:])
@@ -169,14 +178,36 @@ def make_case(
         names.append(name)
     tensors = [_cast(t, dtype) for t in tensors]
     module.to(dtype)
-    return Case(tensors, names, module, frozenset(n for n, _ in module.named_buffers()))
+    return Case(tensors, names, module, frozenset(frozen))
+
+
+def _to_domain(x: torch.Tensor, domain: str, random: bool) -> torch.Tensor:
+    """Inputs a loss accepts: probabilities in [0, 1] or positive values (e.g. Poisson rates)."""
+    if not x.is_floating_point() or domain == "real":
+        return x
+    if domain == "probability":
+        return torch.sigmoid(x) if random else x.clamp(0, 1)
+    if domain == "positive":
+        return torch.exp(x / 2) if random else x.abs()
+    raise ValueError(f"unknown input_domain {domain!r}; use 'real', 'probability' or 'positive'")
+
+
+def _differentiates_target(module: PluginModule, x: torch.Tensor, target: torch.Tensor) -> bool:
+    """Whether the loss's backward returns a gradient for a real-valued target."""
+    xs, ts = x.detach().clone().requires_grad_(True), target.detach().clone().requires_grad_(True)
+    out = module.function.apply(xs, ts, *module.option_values())
+    out = out[0] if isinstance(out, tuple) else out
+    if not out.requires_grad:
+        return False
+    (grad,) = torch.autograd.grad(out.sum(), [ts], allow_unused=True)
+    return grad is not None
 
 
 def input_shapes(fn: type[PluginFunction]) -> list[tuple[int, ...]]:
     """The example shape of each data input (a loss's target takes the prediction's)."""
-    if fn.plugin_kind != "layer":
+    if fn.plugin_kind != "layer" and getattr(fn, "example_input", None) is None:
         return [(4, 5)]
-    example = tuple(getattr(fn, "example_input", (4, 3)))
+    example = tuple(getattr(fn, "example_input", None) or (4, 3))
     if example and isinstance(example[0], (tuple, list)):
         return [tuple(shape) for shape in example]
     return [example]
@@ -192,11 +223,17 @@ def _example_x(
     return _away_from_kinks(x, fn.kinks)
 
 
-def make_target(fn: type[PluginFunction], x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """A target of the kind the loss declares, for the prediction ``x`` of shape (m, C)."""
-    kind = getattr(fn, "target", "same")
+def make_target(
+    fn: type[PluginFunction], x: torch.Tensor, gen: torch.Generator, kind: str | None = None
+) -> torch.Tensor:
+    """A target of the kind the loss declares, for the prediction ``x`` of shape (m, C, ...):
+    ``class_index`` (m, ...) integers, ``sample_sign`` one ±1 per sample, or like ``x``."""
+    kind = kind or getattr(fn, "target", "same")
     if kind == "class_index":
-        return torch.randint(0, max(x.shape[1], 1), x.shape[:1], generator=gen)
+        shape = (*x.shape[:1], *x.shape[2:])
+        return torch.randint(0, max(x.shape[1], 1) if x.dim() > 1 else 1, shape, generator=gen)
+    if kind == "sample_sign":
+        return torch.randint(0, 2, x.shape[:1], generator=gen).to(x.dtype) * 2 - 1
     if kind == "binary":
         return torch.randint(0, 2, x.shape, generator=gen).to(x.dtype)
     if kind == "sign":
@@ -318,6 +355,11 @@ def _compare(
                 f"{label}: one side is None (plugin {a is None}, reference {b is None})"
             )
             continue
+        if a.shape != b.shape:
+            problems.append(f"{label}: shape {tuple(a.shape)}, expected {tuple(b.shape)}")
+            continue
+        if case.tensors[0].numel() == 0:
+            continue  # an empty input: the shape is the contract (natives return garbage)
         a64, b64 = a.double(), b.double()
         finite = torch.isfinite(b64)
         if not torch.isfinite(a64[finite]).all():
@@ -332,7 +374,8 @@ def _compare(
             if dtype is torch.float64
             else max(1.0, float(b64[finite].abs().max()) if finite.any() else 1.0)
         )
-        close = torch.isclose(a64, b64, rtol=rtol, atol=atol * scale, equal_nan=True)
+        # where the reference is not finite (inf, nan), any value is accepted
+        close = torch.isclose(a64, b64, rtol=rtol, atol=atol * scale, equal_nan=True) | ~finite
         if not close.all():
             idx = _index((~close) * (a64 - b64).abs().nan_to_num(1e300))
             problems.append(

@@ -48,6 +48,7 @@ class PluginFunction(torch.autograd.Function):
     n_inputs: ClassVar[int] = 1
     reference: ClassVar[Callable[..., Any] | None] = None
     kinks: ClassVar[tuple[float, ...]] = ()
+    tensor_options: ClassVar[tuple[str, ...]] = ("weight", "pos_weight")
     intermediates: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

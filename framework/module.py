@@ -17,6 +17,8 @@ from torch import nn
 from framework.function import Buffer, PluginFunction, RecurrentCellFunction
 from framework.signature import REQUIRED, signature_of
 
+_BUFFER = object()  # marks an option held in a buffer
+
 
 class PluginModule(nn.Module):
     """Applies ``self.function`` with the Module's learnable tensors and options."""
@@ -34,21 +36,43 @@ class PluginModule(nn.Module):
             for name, default in sig.options.items()
             if name != "training"
         }
+        # Tensor-valued options (class weights) may come from a config as lists; as buffers
+        # they follow the Module to its device and dtype.
+        for name in fn.tensor_options:
+            value = self.options.get(name)
+            if isinstance(value, list | tuple | torch.Tensor):
+                tensor = torch.as_tensor(value, dtype=torch.get_default_dtype())
+                self.register_buffer(f"{name}_option", tensor, persistent=False)
+                self.options[name] = _BUFFER
         if sig.learnables:
             init_args = {n: params.get(n, d) for n, d in sig.init_options.items()}
             tensors = fn.init(**init_args)  # type: ignore[attr-defined]
             register_tensors(self, {name: tensors.get(name) for name in sig.learnables})
         self._init_args = {n: params[n] for n in sig.init_options if n in params}
 
+    def option_values(self) -> list[Any]:
+        """The options in ``forward``'s order, ``training`` being the Module's mode."""
+        values = []
+        for name in self._signature.options:
+            if name == "training":
+                values.append(self.training)
+            elif self.options[name] is _BUFFER:
+                values.append(getattr(self, f"{name}_option"))
+            else:
+                values.append(self.options[name])
+        return values
+
     def forward(self, *inputs: torch.Tensor) -> Any:
         args: list[Any] = list(inputs)
         args += [getattr(self, name) for name in self._signature.learnables]
-        for name in self._signature.options:
-            args.append(self.training if name == "training" else self.options[name])
-        return self.function.apply(*args)
+        return self.function.apply(*args, *self.option_values())
 
     def extra_repr(self) -> str:
         shown = {**self._init_args, **self.options}
+        shown = {
+            k: (getattr(self, f"{k}_option").tolist() if v is _BUFFER else v)
+            for k, v in shown.items()
+        }
         return ", ".join(f"{k}={v!r}" for k, v in shown.items())
 
 

@@ -2,48 +2,104 @@ import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import reduce, unreduce
+from plugins.losses._reduction import check_reduction, reduce, unreduce
+
+_WEIGHT = torch.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=torch.float64)  # for check_variants
+
+
+def class_coefficients(input, target, weight, ignore_index, label_smoothing):
+    """The coefficients :math:`a_{ic}` of :math:`\\ell_i = -\\sum_c a_{ic} \\log p_{ic}`, and the
+    divisor of ``reduction="mean"``."""
+    n_classes = input.shape[1]
+    w = 1.0 if weight is None else weight.to(input.dtype).reshape(-1, *(1,) * (input.dim() - 2))
+    if target.is_floating_point():  # class probabilities; ignore_index does not apply
+        q = target * (1 - label_smoothing) + label_smoothing / n_classes
+        return q * w, input.numel() / n_classes
+    kept = target != ignore_index
+    one_hot = F.one_hot(torch.where(kept, target, 0), n_classes).movedim(-1, 1).to(input.dtype)
+    keep = kept.unsqueeze(1).to(input.dtype)
+    q = keep * (one_hot * (1 - label_smoothing) + label_smoothing / n_classes)
+    return q * w, (keep * one_hot * w).sum()
 
 
 @register_loss("cross_entropy")
 class CrossEntropy(LossFunction):
-    r"""Multiclass cross-entropy from logits, with class-index targets.
+    r"""Multiclass cross-entropy from logits, with class-index or class-probability targets.
 
     .. math::
         \log p_{ic} = z_{ic} - \log\sum_{k} e^{z_{ik}}, \qquad
-        L = \frac{1}{m}\sum_{i=1}^{m} -\log p_{i,y_i}, \qquad
-        \frac{\partial L}{\partial z_{ic}} = \frac{1}{m}\left(p_{ic} - [c = y_i]\right)
+        \ell_i = -\sum_{c} w_c\, q_{ic} \log p_{ic}, \qquad
+        \frac{\partial \ell_i}{\partial z_{ic}} = p_{ic} \sum_k w_k q_{ik} - w_c q_{ic}
 
-    The log-sum-exp subtracts the row maximum first, so logits :math:`\pm 10^4` apart stay
-    finite. Natural logarithm, as PyTorch. ``reduction`` as PyTorch.
+    with :math:`q_{ic} = (1 - \varepsilon)\,t_{ic} + \varepsilon / C`, where :math:`t_{ic}` is
+    :math:`[c = y_i]` for a class-index target and the given probability for a probability
+    target, :math:`\varepsilon` is ``label_smoothing`` and :math:`w` the class ``weight`` (1
+    if ``None``). Without weight and smoothing this is the classic
+    :math:`-\log p_{i,y_i}` with derivative :math:`p_{ic} - [c = y_i]`. Natural logarithm, as
+    PyTorch; the log-sum-exp subtracts the row maximum first, so logits :math:`\pm 10^4` apart
+    stay finite, and a class whose coefficient is 0 adds nothing even where :math:`p = 0`.
 
-    Shape: input :math:`(m, C)` logits, target :math:`(m,)` integer classes in
-    :math:`[0, C)`.
+    Class-index targets equal to ``ignore_index`` add nothing to the loss or the gradient.
+    ``reduction`` as PyTorch: ``"sum"``, ``"none"`` (one loss per sample), and ``"mean"``, which
+    divides by :math:`\sum_i w_{y_i}` over the samples not ignored for class-index targets
+    (the number of them without ``weight``), and by the number of samples for probability
+    targets. A probability target receives no gradient (it is a constant to this loss): the
+    backward returns only the input's.
+
+    Shape: input :math:`(N, C)` or :math:`(N, C, d_1, \dots, d_K)` logits; target either
+    integer classes in :math:`[0, C)` of shape :math:`(N)` or :math:`(N, d_1, \dots, d_K)`, or
+    floating-point class probabilities of the input's shape; ``weight`` :math:`(C)`.
 
     Example::
 
-        >>> LOSSES.build("cross_entropy")(torch.zeros(1, 2), torch.tensor([1]))
+        >>> logits = torch.zeros(1, 2, requires_grad=True)
+        >>> LOSSES.build("cross_entropy")(logits, torch.tensor([1]))
+        tensor(0.6931, grad_fn=<CrossEntropyBackward>)
+        >>> LOSSES.build("cross_entropy")(logits, torch.tensor([[0.5, 0.5]]))
         tensor(0.6931, grad_fn=<CrossEntropyBackward>)
     """
 
     reference = staticmethod(F.cross_entropy)
     target = "class_index"
+    check_variants = (
+        {},
+        {"label_smoothing": 0.1},
+        {"reduction": "sum"},
+        {"reduction": "none", "label_smoothing": 0.2},
+        {"weight": _WEIGHT, "ignore_index": 1},
+        {"weight": _WEIGHT, "label_smoothing": 0.1, "reduction": "none"},
+        {"_target": "probability"},
+        {"_target": "probability", "label_smoothing": 0.1, "reduction": "sum"},
+    )
 
     @staticmethod
-    def forward(input, target, reduction="mean"):
+    def forward(
+        input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+    ):
+        check_reduction(reduction)
+        coef, divisor = class_coefficients(input, target, weight, ignore_index, label_smoothing)
         log_p = input - torch.logsumexp(input, dim=1, keepdim=True)
-        return reduce(-log_p.gather(1, target.unsqueeze(1)).squeeze(1), reduction)
+        loss = -torch.where(coef == 0, 0.0, coef * log_p).sum(1)
+        return loss.sum() / divisor if reduction == "mean" else reduce(loss, reduction)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, target, reduction = inputs
-        ctx.save_for_backward(input, target)
+        input, target, weight, ignore_index, reduction, label_smoothing = inputs
+        ctx.save_for_backward(input, target, weight)
+        ctx.ignore_index = ignore_index
         ctx.reduction = reduction
+        ctx.label_smoothing = label_smoothing
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
+        input, target, weight = ctx.saved_tensors
+        coef, divisor = class_coefficients(
+            input, target, weight, ctx.ignore_index, ctx.label_smoothing
+        )
+        shape = input.shape[:1] + input.shape[2:]
+        if ctx.reduction == "mean":
+            g = unreduce(grad_output / divisor, shape, "sum")
+        else:
+            g = unreduce(grad_output, shape, ctx.reduction)
         p = torch.softmax(input, dim=1)
-        one_hot = F.one_hot(target, input.shape[1]).to(input.dtype)
-        g = unreduce(grad_output, target.shape, ctx.reduction)
-        return (p - one_hot) * g.unsqueeze(1)
+        return (p * coef.sum(1, keepdim=True) - coef) * g.unsqueeze(1)

@@ -20,7 +20,8 @@ class MSE(LossFunction):
 
     Example::
 
-        >>> LOSSES.build("mse")(torch.tensor([1.0, 3.0]), torch.tensor([0.0, 0.0]))
+        >>> y_hat = torch.tensor([1.0, 3.0], requires_grad=True)
+        >>> LOSSES.build("mse")(y_hat, torch.tensor([0.0, 0.0]))
         tensor(5., grad_fn=<MSEBackward>)
     """
 
