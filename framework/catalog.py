@@ -26,6 +26,8 @@ DECORATORS = {
 }
 N_INPUTS = {"activation": 1, "loss": 2, "layer": 1}
 REQUIRED = "<required>"
+# framework.function.RecurrentCellFunction.module_options, without importing torch
+RECURRENT_OPTIONS = {"num_layers": 1, "batch_first": False}
 
 
 @dataclass
@@ -126,8 +128,20 @@ def _scan_file(catalog: Catalog, path: Path, origin: str) -> None:
             for arg, default in _arguments(methods.get("forward"), skip=n_inputs).items():
                 if default is not REQUIRED and arg != "training":
                     params.setdefault(arg, default)
+            if _derives_from(node, classes, "RecurrentCellFunction"):
+                params.update(RECURRENT_OPTIONS)  # read by the sequence Module
             summary = (ast.get_docstring(node) or "").strip().split("\n")[0]
             catalog.add(PluginInfo(kind, name, aliases, params, origin, str(path), summary))
+
+
+def _derives_from(node: ast.ClassDef, classes: dict[str, ast.ClassDef], base: str) -> bool:
+    for b in node.bases:
+        name = b.id if isinstance(b, ast.Name) else getattr(b, "attr", None)
+        if name == base or (
+            name in classes and name != node.name and _derives_from(classes[name], classes, base)
+        ):
+            return True
+    return False
 
 
 def _registration(deco: ast.expr) -> tuple[str, str, tuple[str, ...]] | None:

@@ -172,3 +172,4 @@ class RecurrentCellFunction(LayerFunction):
 
     n_inputs = 2
     inferred: ClassVar[dict[str, int]] = {"input_size": -1}
+    module_options: ClassVar[dict[str, Any]] = {"num_layers": 1, "batch_first": False}

@@ -21,7 +21,7 @@ from framework.module import check_parameters, register_tensors
 from framework.signature import signature_of
 
 #: What the sequence Module adds to the cell's parameters (``torch.nn.RNN``'s names and defaults).
-SEQUENCE_OPTIONS: dict[str, Any] = {"num_layers": 1, "batch_first": False}
+SEQUENCE_OPTIONS: dict[str, Any] = dict(RecurrentCellFunction.module_options)
 
 
 class RecurrentModule(nn.Module):

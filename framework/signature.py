@@ -5,13 +5,14 @@
 owned by the Module and created by ``init``; arguments with a default are options, set from the
 config (``activation.negative_slope=0.1``). ``init(in_features, out_features, bias=True)`` takes
 the options that shape the learnable tensors. An option called ``training`` is filled with the
-Module's train/eval mode. This module imports no torch.
+Module's train/eval mode. A class attribute ``module_options`` lists parameters that the Module
+itself reads (a recurrent layer's ``num_layers``). This module imports no torch.
 """
 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 REQUIRED = inspect.Parameter.empty
@@ -25,11 +26,12 @@ class PluginSignature:
     learnables: tuple[str, ...]
     options: dict[str, Any]  # forward options
     init_options: dict[str, Any]  # init arguments
+    module_options: dict[str, Any] = field(default_factory=dict)  # read by the Module alone
 
     @property
     def parameters(self) -> dict[str, Any]:
-        """Every user-settable parameter: init arguments, then forward options."""
-        merged = dict(self.init_options)
+        """Every user-settable parameter: init arguments, then forward and Module options."""
+        merged = {**self.init_options, **self.module_options}
         for name, default in self.options.items():
             if name != "training":
                 merged.setdefault(name, default)
@@ -49,4 +51,5 @@ def signature_of(cls: type) -> PluginSignature:
     init_options = (
         {p.name: p.default for p in inspect.signature(init).parameters.values()} if init else {}
     )
-    return PluginSignature(inputs, learnables, options, init_options)
+    module_options = dict(getattr(cls, "module_options", {}))
+    return PluginSignature(inputs, learnables, options, init_options, module_options)
