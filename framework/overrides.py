@@ -198,9 +198,12 @@ def _unknown_option(group: str, value: object, valid: list[str]) -> str:
     return f"Unknown {group} {value!r}.{hint} Valid options for {group}=: {', '.join(valid)}."
 
 
-def _unknown_param(group: str, name: str, param: str, params: dict[str, Any]) -> str:
+def _unknown_param(
+    group: str, name: str, param: str, params: dict[str, Any], prefix: str | None = None
+) -> str:
     close = difflib.get_close_matches(param, list(params), n=1, cutoff=0.6)
-    hint = f" Did you mean {group}.{close[0]}?" if close else ""
+    prefix = f"{group}." if prefix is None else prefix
+    hint = f" Did you mean {prefix}{close[0]}?" if close else ""
     listed = ", ".join(
         f"{k} (required)" if v == REQUIRED else f"{k} (default {v!r})" for k, v in params.items()
     )

@@ -7,6 +7,7 @@ the key, the bad value and what would be valid.
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,27 @@ from framework.data.catalog import DATASETS
 from framework.errors import ConfigError
 from framework.overrides import AUTO_LOSS, PLUGIN_GROUPS, _unknown_option, _unknown_param
 
-MODELS = ("mlp",)
+MODELS = ("mlp", "convnet", "rnn", "sequential")  # framework.models.MODELS, without torch
+CELLS = ("rnn", "gru", "lstm")
 METRICS = {
     "multiclass": ("val/loss", "val/acc", "train/loss_epoch"),
     "binary": ("val/loss", "val/acc", "train/loss_epoch"),
     "regression": ("val/loss", "val/mae", "val/r2", "train/loss_epoch"),
 }
+# The `log` group (conf/log/): switches, and intervals in steps or epochs
+LOG_SWITCHES = (
+    "lr",
+    "grad_norm",
+    "loss_chart",
+    "hparams",
+    "histograms",
+    "activation_plot",
+    "confusion_matrix",
+    "decision_boundary",
+    "fitted_curve",
+    "config_text",
+)
+LOG_INTERVALS = ("every_n_steps", "boundary_every_n_epochs")
 
 
 def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
@@ -47,12 +63,7 @@ def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
 
     model = cfg.model
     _choice("model.name", model.get("name"), MODELS)
-    hidden = OmegaConf.to_container(model.hidden) if "hidden" in model else []
-    if not isinstance(hidden, list) or not all(_positive_int(h) for h in hidden):
-        raise ConfigError(
-            f"model.hidden={hidden!r} must be a list of positive layer sizes, e.g. "
-            f"model.hidden=[128,64] (or [] for no hidden layer)"
-        )
+    _validate_model(model, catalog)
     out_act = model.get("output_activation")
     if out_act is not None and catalog.get("activation", out_act) is None:
         raise ConfigError(
@@ -60,16 +71,7 @@ def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
             + _unknown_option("activation", out_act, catalog.names("activation"))
         )
 
-    data = cfg.data
-    _choice("data.name", data.get("name"), tuple(DATASETS))
-    _positive("data.batch_size", data.get("batch_size"), integer=True)
-    for key in ("val_fraction", "test_fraction"):
-        if key in data:
-            value = data[key]
-            if not (_number(value) and 0 < value < 1):
-                raise ConfigError(f"data.{key}={value!r} must be a fraction between 0 and 1")
-    if "repeat" in data:
-        _positive("data.repeat", data.repeat, integer=True)
+    _check_data(cfg.data)
 
     _positive("optimizer.lr", cfg.optimizer.get("lr"))
     trainer = cfg.trainer
@@ -80,13 +82,13 @@ def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
                 f"trainer.max_epochs={value!r} must be a whole number of epochs (-1 for no limit)"
             )
 
-    task = DATASETS[data.name].task
-    valid_metrics = METRICS.get(task, tuple({m for ms in METRICS.values() for m in ms}))
-    if cfg.monitor not in valid_metrics:
-        raise ConfigError(
-            f"monitor={cfg.monitor!r} is not a metric this run logs; for {data.name} "
-            f"({task}) use one of: {', '.join(valid_metrics)}"
-        )
+    if cfg.get("log") is not None:
+        _check_log(cfg.log)
+
+    task = DATASETS[cfg.data.name].task
+    if task == "auto":  # csv, npz: known once the data is read, unless data.task forces it
+        task = cfg.data.get("task", "auto")
+    check_monitor(cfg.monitor, task, cfg.data.name)
     if cfg.threshold is not None and not _number(cfg.threshold):
         raise ConfigError(f"threshold={cfg.threshold!r} must be a number (or null for none)")
     if not (isinstance(cfg.seed, int) and not isinstance(cfg.seed, bool)):
@@ -98,6 +100,131 @@ def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
         )
     if not cfg.train and cfg.ckpt_path is None:
         raise ConfigError("train=false evaluates a checkpoint: give ckpt_path=PATH as well")
+
+
+def _check_log(log: Any) -> None:
+    valid = (*LOG_SWITCHES, *LOG_INTERVALS)
+    for key in log:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+            hint = f" Did you mean log.{close[0]}?" if close else ""
+            raise ConfigError(
+                f"log.{key} is not a logging option.{hint} Valid options: {', '.join(valid)}"
+            )
+    for key in LOG_SWITCHES:
+        if key in log and not isinstance(log[key], bool):
+            raise ConfigError(f"log.{key}={log[key]!r} must be true or false")
+    for key in LOG_INTERVALS:
+        if key in log:
+            _positive(f"log.{key}", log[key], integer=True)
+
+
+def check_monitor(monitor: Any, task: str, data_name: str) -> None:
+    """``monitor`` must be a metric the task logs; for ``task="auto"`` (data not read yet) a
+    metric of any task (``framework.run`` checks again once the data has been read)."""
+    valid = METRICS.get(task) or tuple(dict.fromkeys(m for ms in METRICS.values() for m in ms))
+    if monitor not in valid:
+        what = f"({task})" if task in METRICS else "(any task)"
+        raise ConfigError(
+            f"monitor={monitor!r} is not a metric this run logs; for {data_name} {what} use "
+            f"one of: {', '.join(valid)}"
+        )
+
+
+def _check_data(data: DictConfig) -> None:
+    """The data set's name and parameters; for csv and npz, that the file exists."""
+    _choice("data.name", data.get("name"), tuple(DATASETS))
+    _positive("data.batch_size", data.get("batch_size"), integer=True)
+    fractions = 0.0
+    for key in ("val_fraction", "test_fraction"):
+        if key in data:
+            value = data[key]
+            if not (_number(value) and 0 < value < 1):
+                raise ConfigError(f"data.{key}={value!r} must be a fraction between 0 and 1")
+            fractions += value
+    if fractions >= 1:
+        raise ConfigError(
+            f"data.val_fraction + data.test_fraction = {fractions:g} leaves nothing to train on; "
+            f"keep their sum below 1"
+        )
+    for key in ("repeat", "n_samples", "length", "centers", "n_features"):
+        if key in data:
+            _positive(f"data.{key}", data[key], integer=True)
+    for key in ("turns", "x_max", "factor", "min_period", "max_period"):
+        if key in data:
+            _positive(f"data.{key}", data[key])
+    if "noise" in data and not (_number(data.noise) and data.noise >= 0):
+        raise ConfigError(f"data.noise={data.noise!r} must be a number >= 0")
+    if "task" in data:
+        _choice("data.task", data.task, ("auto", *METRICS))
+    if DATASETS[data.name].task == "auto":
+        _check_data_file(data)
+
+
+def _check_data_file(data: DictConfig) -> None:
+    from framework.data.user import existing_file
+
+    needs = "data.path=FILE and data.target=COLUMN" if data.name == "csv" else "data.path=FILE"
+    for key in ("path", "target") if data.name == "csv" else ("path",):
+        if OmegaConf.select(data, key) in (None, ""):  # absent, ??? or null
+            raise ConfigError(
+                f"data={data.name} reads your own file: give {needs} (data.{key} is missing)"
+            )
+    existing_file(data.path, data.name)
+
+
+def _validate_model(model: DictConfig, catalog: Catalog) -> None:
+    for key in ("hidden", "channels"):
+        sizes = OmegaConf.to_container(model[key]) if model.get(key) is not None else []
+        if not isinstance(sizes, list) or not all(_positive_int(h) for h in sizes):
+            raise ConfigError(
+                f"model.{key}={sizes!r} must be a list of positive sizes, e.g. "
+                f"model.{key}=[128,64] (or [] for none)"
+            )
+    for key in ("kernel_size", "hidden_size", "num_layers"):
+        if key in model:
+            _positive(f"model.{key}", model[key], integer=True)
+    if "dropout" in model and not (_number(model.dropout) and 0 <= model.dropout < 1):
+        raise ConfigError(f"model.dropout={model.dropout!r} must be a probability in [0, 1)")
+    if model.get("norm") not in (None, "batch_norm", "layer_norm"):
+        raise ConfigError(f"model.norm={model.norm!r} must be null, batch_norm or layer_norm")
+    if model.name == "rnn":
+        _choice("model.cell", model.get("cell"), CELLS)
+    if model.name == "sequential":
+        _validate_layers(model.get("layers"), catalog)
+
+
+def _validate_layers(layers: Any, catalog: Catalog) -> None:
+    entries = OmegaConf.to_container(layers) if layers is not None else None
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(
+            "model.layers must be a non-empty list of plugins, e.g. "
+            "model.layers=[{layer:linear,out_features:64},act]"
+        )
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):
+            if entry == "act" or catalog.get("layer", entry) or catalog.get("activation", entry):
+                continue
+            valid = sorted({*catalog.names("layer"), *catalog.names("activation"), "act"})
+            raise ConfigError(f"model.layers[{i}]: " + _unknown_option("plugin", entry, valid))
+        kinds = [k for k in ("layer", "activation") if isinstance(entry, dict) and k in entry]
+        if len(kinds) != 1:
+            raise ConfigError(
+                f"model.layers[{i}]={entry!r} must name exactly one plugin as "
+                f"{{layer: NAME, ...}} or {{activation: NAME, ...}}"
+            )
+        kind = kinds[0]
+        name = entry[kind]
+        info = catalog.get(kind, name)
+        if info is None:
+            raise ConfigError(
+                f"model.layers[{i}]: " + _unknown_option(kind, name, catalog.names(kind))
+            )
+        for key in entry:
+            if key != kind and key not in info.params:
+                raise ConfigError(
+                    f"model.layers[{i}]: " + _unknown_param(kind, name, key, info.params)
+                )
 
 
 def _number(value: Any) -> bool:

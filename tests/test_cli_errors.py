@@ -41,6 +41,19 @@ def _nn_train_imports(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedP
         (["imports=[nope.py]"], ["the plugin file 'nope.py' does not exist"]),
         (["imports=[no_such_mod_xyz]"], ["no module named 'no_such_mod_xyz'"]),
         (["experiment=xorr"], ["Unknown experiment 'xorr'", "Did you mean 'xor'"]),
+        (
+            ["model=sequential", "model.layers=[{layer:linear,out_feature:8}]"],
+            [
+                "model.layers[0]: layer 'linear' has no parameter 'out_feature'",
+                "Did you mean out_features?",
+            ],
+        ),
+        (
+            ["model=sequential", "model.layers=[{layer:lineer}]"],
+            ["model.layers[0]: Unknown layer 'lineer'", "Did you mean 'linear'"],
+        ),
+        (["model=rnn", "model.cell=lstn"], ["model.cell='lstn' is not valid", "lstm"]),
+        (["model=convnet", "model.channels=[8,-1]"], ["model.channels=[8, -1] must be"]),
     ],
 )
 def test_bad_input_is_one_paragraph_before_torch(
