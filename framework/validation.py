@@ -223,7 +223,7 @@ def _validate_layers(layers: Any, catalog: Catalog) -> None:
         for key in entry:
             if key != kind and key not in info.params:
                 raise ConfigError(
-                    f"model.layers[{i}]: " + _unknown_param(kind, name, key, info.params)
+                    f"model.layers[{i}]: " + _unknown_param(kind, name, key, info.params, prefix="")
                 )
 
 

@@ -87,7 +87,7 @@ def test_help_lists_groups_and_user_plugins_without_torch(tmp_path: Path, bent_f
         "relu",
         "loss:",
         "cross_entropy",
-        "model: mlp",
+        "model: convnet, mlp, rnn, sequential",
         "data: digits, xor",
         "optimizer: adam, sgd",
         "experiment:",
