@@ -80,10 +80,11 @@ def test_help_lists_groups_and_user_plugins_without_torch(tmp_path: Path, bent_f
         "nn-train", f"imports=[{bent_file}]", "--help", cwd=tmp_path, env={"PYTHONPATH": str(fake)}
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    section = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
     groups = {
         line.split(":")[0]: line.split(":", 1)[1].replace(",", " ").split()
-        for line in result.stdout.splitlines()
-        if ":" in line and not line.startswith(" ")
+        for line in section.splitlines()
+        if ":" in line
     }
     assert {"bent_identity", "relu", "tanh"} <= set(groups["activation"])
     assert {"auto", "cross_entropy", "mse"} <= set(groups["loss"])
