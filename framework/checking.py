@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from framework.function import PluginFunction
+from framework.function import PluginFunction, visible
 from framework.module import PluginModule, function_module_class
 from framework.registries import REGISTRIES
 
@@ -69,6 +69,10 @@ class Case:
     module: PluginModule
     frozen: frozenset[str] = frozenset()
 
+    @property
+    def hidden(self) -> int:
+        return self.module._hidden
+
     def differentiable(self) -> list[bool]:
         """Which tensors a gradient is computed for: real-valued, not buffers."""
         return [
@@ -85,7 +89,7 @@ class Case:
         ]
 
     def call(self, *tensors: torch.Tensor) -> Any:
-        return self.module.function.apply(*tensors, *self.option_values())
+        return visible(self.module.function.apply(*tensors, *self.option_values()), self.hidden)
 
     def option_values(self) -> list[Any]:
         return self.module.option_values()
@@ -195,7 +199,7 @@ def _to_domain(x: torch.Tensor, domain: str, random: bool) -> torch.Tensor:
 def _differentiates_target(module: PluginModule, x: torch.Tensor, target: torch.Tensor) -> bool:
     """Whether the loss's backward returns a gradient for a real-valued target."""
     xs, ts = x.detach().clone().requires_grad_(True), target.detach().clone().requires_grad_(True)
-    out = module.function.apply(xs, ts, *module.option_values())
+    out = visible(module.function.apply(xs, ts, *module.option_values()), module._hidden)
     out = out[0] if isinstance(out, tuple) else out
     if not out.requires_grad:
         return False

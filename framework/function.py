@@ -16,7 +16,8 @@ Class attributes a plugin may set:
 - ``intermediates``: how many tensors ``forward`` returns after its outputs for ``setup_context``
   to save (the dropout mask, max-pool indices, batch statistics). In this style ``forward`` has
   no ``ctx``, so what it computes for the backward must leave through its return value (as the
-  PyTorch docs advise). ``apply`` hides them from callers, they are marked non-differentiable,
+  PyTorch docs advise). The Modules hide them from callers (``visible``); they are marked
+  non-differentiable,
   and ``backward`` receives only the gradients of the real outputs. Being constants to autograd,
   a backward that must itself be differentiable recomputes them when ``torch.is_grad_enabled()``.
 """
@@ -73,17 +74,21 @@ class PluginFunction(torch.autograd.Function):
             cls.setup_context = staticmethod(_hide_intermediates(setup, n_hidden))
 
     @classmethod
-    def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        """``Function.apply``, without the ``intermediates`` that ``forward`` returns last."""
-        return cls.visible(super().apply(*args, **kwargs))
-
-    @classmethod
     def visible(cls, output: Any) -> Any:
-        """``forward``'s return value without its ``intermediates`` (as ``apply`` returns it)."""
-        if not cls.intermediates:
-            return output
-        visible = output[: -cls.intermediates]
-        return visible[0] if len(visible) == 1 else visible
+        """``forward``'s return value without its ``intermediates``."""
+        return visible(output, cls.intermediates)
+
+
+def visible(output: Any, n_hidden: int) -> Any:
+    """``apply``'s result without the last ``n_hidden`` outputs (the intermediates).
+
+    Callers read ``n_hidden`` once, outside any compiled region: ``torch.compile`` traces
+    ``Function.apply`` itself but not attributes of the Function class.
+    """
+    if not n_hidden:
+        return output
+    shown = output[:-n_hidden]
+    return shown[0] if len(shown) == 1 else shown
 
 
 def _pad_grads(backward: Callable[..., Any], n_args: int, n_hidden: int = 0) -> Callable[..., Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from framework.function import Buffer, PluginFunction, RecurrentCellFunction
+from framework.function import Buffer, PluginFunction, RecurrentCellFunction, visible
 from framework.signature import REQUIRED, signature_of
 
 _BUFFER = object()  # marks an option held in a buffer
@@ -31,6 +31,7 @@ class PluginModule(nn.Module):
         sig = signature_of(fn)
         check_parameters(fn, params, sig.parameters)
         self._signature = sig
+        self._hidden = fn.intermediates
         self.options = {
             name: params.get(name, default)
             for name, default in sig.options.items()
@@ -65,7 +66,7 @@ class PluginModule(nn.Module):
     def forward(self, *inputs: torch.Tensor) -> Any:
         args: list[Any] = list(inputs)
         args += [getattr(self, name) for name in self._signature.learnables]
-        return self.function.apply(*args, *self.option_values())
+        return visible(self.function.apply(*args, *self.option_values()), self._hidden)
 
     def extra_repr(self) -> str:
         shown = {**self._init_args, **self.options}

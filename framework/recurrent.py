@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from framework.function import RecurrentCellFunction
+from framework.function import RecurrentCellFunction, visible
 from framework.module import check_parameters, register_tensors
 from framework.signature import signature_of
 
@@ -42,6 +42,7 @@ class RecurrentModule(nn.Module):
         sig = signature_of(fn)
         check_parameters(fn, params, {**sig.parameters, **SEQUENCE_OPTIONS})
         self._signature = sig
+        self._hidden = fn.intermediates
         self.num_layers = int(params.get("num_layers", SEQUENCE_OPTIONS["num_layers"]))
         self.batch_first = bool(params.get("batch_first", SEQUENCE_OPTIONS["batch_first"]))
         self.options = {
@@ -79,7 +80,7 @@ class RecurrentModule(nn.Module):
             state = tuple(s[layer] for s in states)
             steps = []
             for x_t in x.unbind(0):
-                out = self.function.apply(x_t, *state, *weights, *options)
+                out = visible(self.function.apply(x_t, *state, *weights, *options), self._hidden)
                 state = out if isinstance(out, tuple) else (out,)
                 steps.append(state[0])
             x = torch.stack(steps) if steps else x.new_zeros(0, x.shape[1], self.hidden_size)

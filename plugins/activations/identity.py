@@ -17,6 +17,7 @@ class Identity(ActivationFunction):
     """
 
     reference = staticmethod(lambda x: x * 1)
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):

@@ -24,6 +24,7 @@ class ReLU(ActivationFunction):
     """
 
     reference = staticmethod(torch.relu)
+    generate_vmap_rule = True
     kinks = (0.0,)
 
     @staticmethod

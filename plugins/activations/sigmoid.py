@@ -23,6 +23,7 @@ class Sigmoid(ActivationFunction):
     """
 
     reference = staticmethod(torch.sigmoid)
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):

@@ -21,6 +21,7 @@ class Tanh(ActivationFunction):
     """
 
     reference = staticmethod(torch.tanh)
+    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):

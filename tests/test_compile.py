@@ -1,0 +1,95 @@
+"""Plugins under torch.compile (no graph breaks, same values as eager), torch.func, and CUDA."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from framework import ACTIVATIONS, LAYERS, LOSSES
+from framework.checking import _compare, make_case
+
+REGISTRIES = {"activation": ACTIVATIONS, "loss": LOSSES, "layer": LAYERS}
+ALL = [(k, e.name) for k, r in REGISTRIES.items() for e in r.entries()]
+IDS = [f"{k}:{n}" for k, n in ALL]
+
+
+def _case(kind: str, name: str, dtype: torch.dtype = torch.float32):
+    fn = REGISTRIES[kind].get(name)
+    case = make_case(fn, {}, dtype)
+    case.module.eval()  # dropout: the same (no) randomness in both runs
+    return fn, case
+
+
+def _run(call, case) -> list[torch.Tensor]:
+    tensors = case.with_grad()
+    out = call(*tensors)
+    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if torch.is_tensor(o)]
+    total = sum(o.double().sum() for o in outs if o.is_floating_point())
+    diff = [t for t in tensors if t is not None and t.requires_grad]
+    grads = torch.autograd.grad(total, diff, allow_unused=True) if diff else []
+    return [o.detach() for o in outs] + [g for g in grads if g is not None]
+
+
+@pytest.mark.parametrize(("kind", "name"), ALL, ids=IDS)
+def test_compiles_without_graph_breaks_and_matches_eager(kind: str, name: str) -> None:
+    _, case = _case(kind, name)
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(case.call)(*case.with_grad())
+    assert explanation.graph_break_count == 0, explanation.break_reasons
+    compiled = torch.compile(case.call, backend="aot_eager", fullgraph=True)
+    eager, traced = _run(case.call, case), _run(compiled, case)
+    assert len(eager) == len(traced)
+    for a, b in zip(eager, traced, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_inductor_compiled_mlp_matches_eager() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        LAYERS.build("linear", in_features=16, out_features=32),
+        ACTIVATIONS.build("gelu"),
+        LAYERS.build("linear", in_features=32, out_features=4),
+    )
+    loss = LOSSES.build("cross_entropy")
+    x, y = torch.randn(8, 16), torch.randint(0, 4, (8,))
+    eager = loss(model(x), y)
+    eager.backward()
+    eager_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    compiled = torch.compile(lambda x, y: loss(model(x), y))(x, y)
+    compiled.backward()
+    torch.testing.assert_close(compiled, eager)
+    for p, g in zip(model.parameters(), eager_grads, strict=True):
+        torch.testing.assert_close(p.grad, g, rtol=1e-5, atol=1e-6)
+
+
+VMAPPABLE = [e.name for e in ACTIVATIONS.entries() if getattr(e.cls, "generate_vmap_rule", False)]
+
+
+@pytest.mark.parametrize("name", VMAPPABLE)
+def test_activation_under_vmap_and_grad(name: str) -> None:
+    module = ACTIVATIONS.build(name).double()
+    x = torch.randn(3, 4, 5, dtype=torch.float64)
+    batched = torch.func.vmap(module)(x)
+    torch.testing.assert_close(batched, torch.stack([module(row) for row in x]))
+    per_sample = torch.func.vmap(torch.func.grad(lambda row: module(row).sum()))(x)
+    xr = x.clone().requires_grad_(True)
+    module(xr).sum().backward()
+    if name not in ("softmax", "log_softmax", "prelu"):  # per-row reductions / shared weight
+        torch.testing.assert_close(per_sample, xr.grad)
+    assert per_sample.shape == x.shape
+
+
+def test_most_activations_declare_vmap_support() -> None:
+    assert len(VMAPPABLE) >= len(ACTIVATIONS.entries()) - 2
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize(("kind", "name"), ALL, ids=IDS)
+def test_agrees_with_native_on_cuda(kind: str, name: str) -> None:
+    fn, case = _case(kind, name)
+    case.module.to("cuda")
+    case.tensors = [t.to("cuda") if t is not None else None for t in case.tensors]
+    result = _compare(fn, case, torch.float32)
+    assert result.passed, result.detail
