@@ -23,7 +23,7 @@ from framework.registry import unknown_name_message
 
 PLUGIN_GROUPS = ("activation", "loss")
 AUTO_LOSS = "auto"
-FILE_GROUPS = ("model", "data", "optimizer", "trainer")
+FILE_GROUPS = ("model", "data", "optimizer", "trainer", "debug", "hparams_search", "log")
 
 
 @dataclass

@@ -69,17 +69,25 @@ def run_job(cfg: DictConfig) -> float:
 
         return train(cfg)
     except (ConfigError, PluginImportError) as exc:
-        if not _state["multirun"]:
+        if not _in_sweep():
             _report(exc)
             sys.exit(2)
         _record_failure(exc)
         return math.nan
     except Exception as exc:
-        if not _state["multirun"]:
+        if not _in_sweep():
             raise
         logging.getLogger(__name__).exception("job failed")
         _record_failure(exc)
         return math.nan
+
+
+def _in_sweep() -> bool:
+    """A multirun: ``-m``, or a config that sets ``hydra.mode`` (``hparams_search=optuna``)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return _state["multirun"] or HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 def _record_failure(exc: BaseException) -> None:
