@@ -23,7 +23,9 @@ from framework.registry import unknown_name_message
 
 PLUGIN_GROUPS = ("activation", "loss")
 AUTO_LOSS = "auto"
-FILE_GROUPS = ("model", "data", "optimizer", "trainer", "debug", "hparams_search", "log")
+FILE_GROUPS = (
+    "model", "data", "optimizer", "trainer", "debug", "hparams_search", "log", "cluster"
+)
 
 
 @dataclass
