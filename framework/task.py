@@ -15,7 +15,9 @@ from framework.data.base import DataInfo
 
 
 class TaskModule(L.LightningModule):
-    """Trains ``model`` with ``loss``; logs ``{train,val,test}/loss`` and ``*/acc``."""
+    """Trains ``model`` with ``loss``; logs ``{train,val,test}/loss``, and ``val/acc``,
+    ``test/acc`` for classification or ``val/mae``, ``val/r2``, ``test/mae``, ``test/r2`` for
+    regression (in the target's own units; multi-output r2 is the average over outputs)."""
 
     def __init__(
         self,
@@ -43,6 +45,22 @@ class TaskModule(L.LightningModule):
                     for s in ("val", "test")
                 }
             )
+        else:
+            self.metrics = nn.ModuleDict(
+                {
+                    f"{s}_{name}": metric()
+                    for s in ("val", "test")
+                    for name, metric in (
+                        ("mae", torchmetrics.MeanAbsoluteError),
+                        ("r2", torchmetrics.R2Score),
+                    )
+                }
+            )
+            # the data module standardised the targets; metrics are in the targets' own units
+            k = info.num_outputs
+            mean, std = info.target_mean or (0.0,) * k, info.target_std or (1.0,) * k
+            self.register_buffer("target_mean", torch.tensor(mean), persistent=False)
+            self.register_buffer("target_std", torch.tensor(std), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -76,11 +94,24 @@ class TaskModule(L.LightningModule):
             self.log("train/loss_epoch", loss, on_step=False, on_epoch=True)
             return loss
         self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val")
-        if hasattr(self, "metrics"):
+        if self.info.task == "regression":
+            self._log_regression(out, y, stage)
+        else:
             metric = self.metrics[stage]
             metric(self.predicted_classes(out), y.long().reshape(-1))
             self.log(f"{stage}/acc", metric, on_epoch=True, prog_bar=stage == "val")
         return loss
+
+    def _log_regression(self, out: torch.Tensor, y: torch.Tensor, stage: str) -> None:
+        k = self.info.num_outputs
+        predicted = out.detach().reshape(len(out), k) * self.target_std + self.target_mean
+        target = y.reshape(len(y), k) * self.target_std + self.target_mean
+        if k == 1:
+            predicted, target = predicted.reshape(-1), target.reshape(-1)
+        for name in ("mae", "r2"):
+            metric = self.metrics[f"{stage}_{name}"]
+            metric(predicted, target)
+            self.log(f"{stage}/{name}", metric, on_epoch=True, prog_bar=stage == "val")
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")

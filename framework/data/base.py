@@ -1,7 +1,10 @@
-"""Common data-module machinery: splits, standardisation fitted on train only, loaders."""
+"""Common data-module machinery: a data set only loads its arrays; this module splits them into
+train/val/test (stratified for classes), standardises features (and regression targets) with
+statistics of the training split only, describes the task (``DataInfo``) and serves loaders."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 
 import lightning as L
@@ -9,6 +12,12 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
+
+from framework.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+TASKS = ("multiclass", "binary", "regression")
 
 
 @dataclass(frozen=True)
@@ -19,19 +28,29 @@ class DataInfo:
     input_shape: tuple[int, ...]
     num_classes: int = 0  # classification
     num_outputs: int = 1  # regression targets
+    class_names: tuple[str, ...] = ()  # classification, where known: class index -> name
+    # Regression targets are standardised with these training-split statistics (one per output):
+    # a prediction times target_std plus target_mean is in the target's own units.
+    target_mean: tuple[float, ...] = ()
+    target_std: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "input_shape": list(self.input_shape)}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d: dict) -> DataInfo:
-        return cls(**{**d, "input_shape": tuple(d["input_shape"])})
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 class TensorDataModule(L.LightningDataModule):
-    """In-memory arrays split into train/val/test; subclasses implement ``load``."""
+    """In-memory arrays split into train/val/test. A subclass implements ``load`` and sets the
+    class attribute ``task``, or leaves it "auto" and sets ``self.task`` in ``load``.
 
-    info: DataInfo
+    After ``setup``: ``info``, ``split_indices`` (rows of the loaded arrays in each split),
+    ``feature_mean``/``feature_std`` (the training split's statistics, if ``standardize``).
+    """
+
+    task: str = "auto"
 
     def __init__(
         self,
@@ -39,6 +58,7 @@ class TensorDataModule(L.LightningDataModule):
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
         standardize: bool = True,
+        standardize_target: bool = True,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -46,43 +66,110 @@ class TensorDataModule(L.LightningDataModule):
         self.val_fraction = val_fraction
         self.test_fraction = test_fraction
         self.standardize = standardize
+        self.standardize_target = standardize_target
         self.seed = seed
+        self.class_names: tuple[str, ...] = ()
         self.splits: dict[str, TensorDataset] = {}
+        self.split_indices: dict[str, np.ndarray] = {}
+        self.feature_mean: np.ndarray | None = None
+        self.feature_std: np.ndarray | None = None
+        self._info: DataInfo | None = None
+
+    @property
+    def info(self) -> DataInfo:
+        """The task, shapes and classes; loads the data first if that has not happened yet."""
+        if self._info is None:
+            self.setup()
+        assert self._info is not None
+        return self._info
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """Features shaped ``(N, *input_shape)``; targets: class indices ``0..K-1`` shaped
+        ``(N,)``, or regression values shaped ``(N,)`` or ``(N, outputs)``."""
         raise NotImplementedError
 
-    def split(
-        self, x: np.ndarray, y: np.ndarray
-    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        stratify = y if self.info.task != "regression" else None
-        x_rest, x_test, y_rest, y_test = train_test_split(
-            x, y, test_size=self.test_fraction, random_state=self.seed, stratify=stratify
+    def split(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Row indices of train, val and test: disjoint, sized by the fractions, stratified by
+        class where every class has enough members, reproducible from ``seed``."""
+        n = len(y)
+        n_test = int(np.ceil(self.test_fraction * n))
+        n_val = int(np.ceil(self.val_fraction / (1 - self.test_fraction) * (n - n_test)))
+        if n - n_test - n_val < 1:
+            raise ConfigError(
+                f"data: {n} examples are too few for a training split with "
+                f"val_fraction={self.val_fraction} and test_fraction={self.test_fraction}; "
+                f"use more data or smaller fractions"
+            )
+        classes = self._stratify_by(y, n_val, n_test)
+        rest, test = train_test_split(
+            np.arange(n), test_size=n_test, random_state=self.seed, stratify=classes
         )
-        val_share = self.val_fraction / (1 - self.test_fraction)
-        stratify = y_rest if self.info.task != "regression" else None
-        x_train, x_val, y_train, y_val = train_test_split(
-            x_rest, y_rest, test_size=val_share, random_state=self.seed, stratify=stratify
+        train, val = train_test_split(
+            rest,
+            test_size=n_val,
+            random_state=self.seed,
+            stratify=None if classes is None else classes[rest],
         )
-        return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
+        return {"train": train, "val": val, "test": test}
+
+    def _stratify_by(self, y: np.ndarray, n_val: int, n_test: int) -> np.ndarray | None:
+        if self.task == "regression":
+            return None
+        labels = y.reshape(len(y))
+        _, counts = np.unique(labels, return_counts=True)
+        if counts.min() < 3 or min(n_val, n_test) < len(counts):
+            log.warning("data: too few examples per class to stratify; splitting at random")
+            return None
+        return labels
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
         x, y = self.load()
-        parts = self.split(x, y)
-        if self.standardize:  # statistics from the training split only
-            x_train = parts["train"][0]
-            axes = (0,) if x_train.ndim == 2 else tuple(range(x_train.ndim))
-            mean = x_train.mean(axis=axes, keepdims=True)
-            std = x_train.std(axis=axes, keepdims=True)
-            std[std == 0] = 1.0
-            parts = {k: ((xs - mean) / std, ys) for k, (xs, ys) in parts.items()}
-        for name, (xs, ys) in parts.items():
-            xt = torch.as_tensor(xs, dtype=torch.float32).reshape(-1, *self.info.input_shape)
-            yt = torch.as_tensor(ys)
-            yt = yt.long() if self.info.task == "multiclass" else yt.float().reshape(len(yt), -1)
-            self.splits[name] = TensorDataset(xt, yt)
+        x = np.asarray(x, dtype=np.float32)
+        y = np.asarray(y)
+        if self.task not in TASKS:
+            raise RuntimeError(f"{type(self).__name__}.load left task={self.task!r}")
+        indices = self.split(y)
+        if self.standardize:
+            x = self._standardize(x, x[indices["train"]])
+        if self.task == "regression":
+            y = y.astype(np.float32).reshape(len(y), -1)
+            mean, std = np.zeros(y.shape[1]), np.ones(y.shape[1])
+            if self.standardize_target:
+                mean, std = y[indices["train"]].mean(0), y[indices["train"]].std(0)
+                std[std == 0] = 1.0
+                y = (y - mean) / std
+            target = torch.as_tensor(y, dtype=torch.float32)
+            self._info = DataInfo(
+                "regression",
+                tuple(x.shape[1:]),
+                num_outputs=y.shape[1],
+                target_mean=tuple(float(m) for m in mean),
+                target_std=tuple(float(s) for s in std),
+            )
+        else:
+            target = torch.as_tensor(y.astype(np.int64).reshape(len(y)))
+            classes = 2 if self.task == "binary" else int(target.max()) + 1
+            if self.task == "binary":
+                target = target.float().reshape(-1, 1)
+            names = tuple(str(c) for c in self.class_names)  # plain str: checkpoints load it
+            self._info = DataInfo(self.task, tuple(x.shape[1:]), classes, class_names=names)
+        features = torch.as_tensor(x)
+        self.split_indices = indices
+        self.splits = {
+            name: TensorDataset(features[idx], target[idx]) for name, idx in indices.items()
+        }
+
+    def _standardize(self, x: np.ndarray, train: np.ndarray) -> np.ndarray:
+        """Zero mean, unit variance with the training split's statistics: per feature for
+        vectors ``(N, F)`` and sequences ``(N, T, F)``, one mean and scale for images."""
+        axes = (0,) if x.ndim == 2 else (0, 1) if x.ndim == 3 else tuple(range(x.ndim))
+        mean = train.mean(axis=axes, keepdims=True)
+        std = train.std(axis=axes, keepdims=True)
+        std[std == 0] = 1.0
+        self.feature_mean, self.feature_std = mean, std
+        return (x - mean) / std
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
         generator = torch.Generator().manual_seed(self.seed)
@@ -98,3 +185,37 @@ class TensorDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False)
+
+
+class GeneratedDataModule(TensorDataModule):
+    """A synthetic data set drawn from ``sample_seed``: fixed, like a real data set, whatever
+    the run's ``seed`` (which picks the splits, the initial weights and the shuffling)."""
+
+    def __init__(
+        self, n_samples: int = 1000, noise: float = 0.1, sample_seed: int = 0, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self.n_samples = n_samples
+        self.noise = noise
+        self.sample_seed = sample_seed
+
+    @property
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.sample_seed)
+
+
+class ArrayDataModule(TensorDataModule):
+    """Arrays already in memory, e.g. ``ArrayDataModule(x, y, task="binary")``; ``task="auto"``
+    infers classification or regression from ``y`` (see ``framework.data.targets``)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, task: str = "auto", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.x, self.y, self.requested_task = x, y, task
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        from framework.data.user import encode_targets
+
+        y, self.task, self.class_names = encode_targets(
+            np.asarray(self.y), self.requested_task, "y", labels="indices"
+        )
+        return np.asarray(self.x, dtype=np.float32), y

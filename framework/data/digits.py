@@ -5,17 +5,20 @@ from __future__ import annotations
 import numpy as np
 from sklearn.datasets import load_digits
 
-from framework.data.base import DataInfo, TensorDataModule
+from framework.data.base import TensorDataModule
 
 
 class DigitsDataModule(TensorDataModule):
     """Digits as 64-vectors, or as 1x8x8 images with ``as_images=True``."""
 
+    task = "multiclass"
+
     def __init__(self, as_images: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
-        shape = (1, 8, 8) if as_images else (64,)
-        self.info = DataInfo(task="multiclass", input_shape=shape, num_classes=10)
+        self.as_images = as_images
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         data = load_digits()
-        return data.data.astype(np.float32), data.target
+        x = data.data.reshape(-1, 1, 8, 8) if self.as_images else data.data
+        self.class_names = tuple(str(t) for t in data.target_names)
+        return x, data.target
