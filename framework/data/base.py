@@ -13,6 +13,7 @@ import torch
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
+from framework.data.sampler import EpochSampler
 from framework.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -172,13 +173,24 @@ class TensorDataModule(L.LightningDataModule):
         return (x - mean) / std
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed)
-        return DataLoader(
-            self.splits[name], batch_size=self.batch_size, shuffle=shuffle, generator=generator
-        )
+        sampler = EpochSampler(len(self.splits[name]), self.seed, shuffle=shuffle)
+        return DataLoader(self.splits[name], batch_size=self.batch_size, sampler=sampler)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
+        """Shuffled anew each epoch by ``(seed, epoch)``. When training resumes from a
+        checkpoint written mid-epoch, the batches of that epoch already trained on are
+        skipped, so the resumed run sees exactly what the uninterrupted run would have."""
+        loader = self._loader("train", shuffle=True)
+        trainer = getattr(self, "trainer", None)  # set once attached to a Trainer
+        if (
+            trainer is not None
+            and trainer.global_step > 0
+            and trainer.limit_train_batches == 1.0
+            and trainer.accumulate_grad_batches == 1
+        ):
+            epoch, done = divmod(trainer.global_step, len(loader))
+            loader.sampler.resume(epoch, done * self.batch_size)
+        return loader
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", shuffle=False)
