@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 from dataclasses import dataclass, field
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 
@@ -73,18 +74,14 @@ def build_catalog(imports: list[str] | tuple[str, ...] = ()) -> Catalog:
         _scan_file(catalog, path, "built-in")
     for ep in discovery.plugin_entry_points():
         dist = ep.dist.name if ep.dist is not None else "?"
-        path = _module_file(ep.module)
-        if path is not None:
-            _scan_file(catalog, path, f"package:{dist}")
+        _scan_module(catalog, ep.module, f"package:{dist}")
     for spec in imports:
         if discovery.is_file_spec(spec):
             path = Path(spec).expanduser()
             if path.is_file():
                 _scan_file(catalog, path, f"file:{spec}")
         else:
-            path = _module_file(spec)
-            if path is not None:
-                _scan_file(catalog, path, f"module:{spec}")
+            _scan_module(catalog, spec, f"module:{spec}")
     return catalog
 
 
@@ -98,21 +95,75 @@ def _builtin_files() -> list[Path]:
     )
 
 
-def _module_file(module: str) -> Path | None:
+def module_file(module: str) -> Path | None:
+    """The source file of a dotted module name, found without importing anything.
+
+    ``importlib.util.find_spec("a.b")`` would import (run) package ``a``: slow when it imports
+    torch, fatal when it is broken. Only the top-level name goes through ``find_spec`` (which
+    runs nothing and sees editable installs); the rest is looked up on the package's path.
+    """
+    top, *rest = module.split(".")
     try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+        spec = importlib.util.find_spec(top)
+        for depth in range(len(rest)):
+            if spec is None or spec.submodule_search_locations is None:
+                return None
+            name = ".".join([top, *rest[: depth + 1]])
+            spec = PathFinder.find_spec(name, list(spec.submodule_search_locations))
+    except Exception:  # a broken or odd package: the real import reports it
         return None
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return None
     return Path(spec.origin)
 
 
-def _scan_file(catalog: Catalog, path: Path, origin: str) -> None:
+def _scan_module(catalog: Catalog, module: str, origin: str) -> None:
+    """Index a module, the packages above it (importing ``a.b`` runs ``a/__init__.py``) and the
+    modules of its own package that it imports (``from . import activations``), each once."""
+    parts = module.split(".")
+    top = parts[0]
+    seen: set[str] = set()
+    todo = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    while todo:
+        name = todo.pop()
+        path = module_file(name)
+        if name in seen or path is None:
+            continue
+        seen.add(name)
+        tree = _scan_file(catalog, path, origin)
+        if tree is not None:
+            is_package = path.name == "__init__.py"
+            todo += [m for m in _imported_modules(tree, name, is_package) if m.split(".")[0] == top]
+
+
+def _imported_modules(tree: ast.Module, module: str, is_package: bool) -> list[str]:
+    """Dotted names of the modules a module imports (relative ones resolved); for
+    ``from a import b`` both ``a`` and ``a.b`` (``b`` may be a submodule)."""
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                if node.level - 1 >= len(parts):
+                    continue
+                base = ".".join(parts[: len(parts) - (node.level - 1)])
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            found.append(base)
+            found += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
+    return found
+
+
+def _scan_file(catalog: Catalog, path: Path, origin: str) -> ast.Module | None:
+    """Index the plugins registered in one file; returns its syntax tree (None if unreadable)."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return  # the real import reports it, with the line
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None  # the real import reports it, with the line
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     for node in classes.values():
         for deco in node.decorator_list:
@@ -132,6 +183,7 @@ def _scan_file(catalog: Catalog, path: Path, origin: str) -> None:
                 params.update(RECURRENT_OPTIONS)  # read by the sequence Module
             summary = (ast.get_docstring(node) or "").strip().split("\n")[0]
             catalog.add(PluginInfo(kind, name, aliases, params, origin, str(path), summary))
+    return tree
 
 
 def _derives_from(node: ast.ClassDef, classes: dict[str, ast.ClassDef], base: str) -> bool:

@@ -3,10 +3,12 @@
 For each plugin: ``gradcheck`` and ``gradgradcheck`` in float64; agreement of the output and of
 every gradient with a reference (the plugin's native ``reference`` op, else autograd through its
 own ``forward``) in float64, float32 and bfloat16; edge inputs (zeros, kinks, ±1e3, tiny values,
-empty and non-contiguous tensors) finite wherever the reference is; and the output's ``grad_fn``
-belonging to the plugin's own Function. A failure says where: the input, the worst element, the
-analytic and expected values side by side, and for activations the range of x where the
-derivative is wrong.
+empty and non-contiguous tensors) finite wherever the reference is; the output's ``grad_fn``
+belonging to the plugin's own Function; and what ``backward`` itself returns (one gradient per
+tensor, of its dtype and shape: autograd would cast a wrong dtype silently). A failure says where:
+the input, the worst element, the analytic and expected values side by side, for activations the
+range of x where the derivative (or, for ``gradgradcheck``, the second derivative) is wrong, and
+for a crash the file and line.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ def _check_variant(kind: str, name: str, fn: type[PluginFunction], params: dict)
         return report
     checks: list[tuple[str, Callable[[], CheckResult | None]]] = [
         ("grad_fn", lambda: _check_grad_fn(case)),
+        ("gradient types", lambda: _check_grad_types(fn, params)),
         ("gradcheck", lambda: _check_gradcheck(case, second_order=False)),
         ("gradgradcheck", lambda: _check_gradcheck(case, second_order=True)),
         ("reference float64", lambda: _check_agreement(fn, params, torch.float64)),
@@ -128,7 +131,7 @@ def _check_variant(kind: str, name: str, fn: type[PluginFunction], params: dict)
         try:
             result = check()
         except Exception as exc:  # a crash in the plugin is a failed check, reported as such
-            result = CheckResult(label, False, f"raised {type(exc).__name__}: {exc}")
+            result = CheckResult(label, False, _raised(exc))
         if result is not None:
             result.check = label
             report.results.append(result)
@@ -295,17 +298,93 @@ def _check_gradcheck(case: Case, second_order: bool) -> CheckResult:
         with _same_randomness():
             return case.call(*ts)
 
+    from torch.autograd.gradcheck import GradcheckError
+
     check = torch.autograd.gradgradcheck if second_order else torch.autograd.gradcheck
     try:
         ok = check(call, tuple(tensors), raise_exception=True)
-    except Exception as exc:  # GradcheckError or a crash inside backward
+    except GradcheckError as exc:
         detail = _first_line(str(exc))
-        if not second_order:
+        if second_order:
+            located = _locate_second_order_mismatch(case, tensors)
+        else:
             located = _locate_mismatch(case, tensors, numeric=True)
-            if located:
-                detail = located
-        return CheckResult("", False, detail)
+        return CheckResult("", False, located or detail)
+    except Exception as exc:  # a crash inside forward or backward
+        return CheckResult("", False, _raised(exc))
     return CheckResult("", bool(ok))
+
+
+def _check_grad_types(fn: type[PluginFunction], params: dict[str, Any]) -> CheckResult:
+    """What backward itself returns, before autograd validates it (and silently casts a wrong
+    dtype): one gradient per tensor, of the tensor's dtype and (broadcastable) shape."""
+    problems: list[str] = []
+    for dtype in (torch.float64, torch.float32):
+        case = make_case(fn, params, dtype)
+        tensors = case.with_grad()
+        with _same_randomness():
+            out = case.call(*tensors)
+        outs = [o for o in (out if isinstance(out, tuple) else (out,))]
+        node = next((o.grad_fn for o in outs if isinstance(o, torch.Tensor) and o.grad_fn), None)
+        if node is None or getattr(type(node), "_forward_cls", None) is not fn:
+            return CheckResult("", True)  # the grad_fn check reports this
+        gen = torch.Generator().manual_seed(1)
+        grads = [
+            torch.randn(o.shape, generator=gen, dtype=torch.float64).to(o.dtype)
+            if isinstance(o, torch.Tensor) and o.is_floating_point()
+            else None
+            for o in outs
+        ] + [None] * fn.intermediates
+        with torch.no_grad(), _same_randomness():
+            returned = node.apply(*grads)  # the plugin's own backward, unvalidated
+        returned = returned if isinstance(returned, tuple) else (returned,)
+        for name, t, needed, g in zip(
+            case.names, tensors, case.differentiable(), returned, strict=False
+        ):
+            if not needed or g is None:
+                continue
+            if not isinstance(g, torch.Tensor):
+                problems.append(f"the gradient w.r.t. {name} is a {type(g).__name__}, not a tensor")
+            elif g.dtype != t.dtype:
+                problems.append(
+                    f"for {name} of dtype {t.dtype}, backward returned a gradient of dtype "
+                    f"{g.dtype}; return it in the input's dtype (autograd casts it silently, "
+                    f"losing precision or speed)"
+                )
+            elif g.shape != t.shape and not _broadcastable_to(t.shape, g.shape):
+                problems.append(
+                    f"for {name} of shape {tuple(t.shape)}, backward returned a gradient of shape "
+                    f"{tuple(g.shape)}; the gradient must have its tensor's shape"
+                )
+        if problems:
+            break
+    if problems:
+        return CheckResult("", False, "; ".join(dict.fromkeys(problems)))
+    return CheckResult("", True)
+
+
+def _broadcastable_to(shape: torch.Size, grad_shape: torch.Size) -> bool:
+    """Autograd sums a gradient of a broadcast shape down to its tensor's shape."""
+    try:
+        return torch.broadcast_shapes(shape, grad_shape) == grad_shape
+    except RuntimeError:
+        return False
+
+
+def _raised(exc: BaseException) -> str:
+    """``raised ValueError: msg (at my_act.py:12 in backward: return ...)``."""
+    import traceback
+    from pathlib import Path
+
+    internal = (str(Path(torch.__file__).parent), str(Path(__file__).parent))
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(internal)
+    ]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" (at {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()})"
+    return f"raised {type(exc).__name__}: {_first_line(str(exc))}{where}"
 
 
 def _reference_call(fn: type[PluginFunction], case: Case) -> Callable[..., Any]:
@@ -525,18 +604,106 @@ def _numeric_vjp(
     return result.reshape(base[i].shape)
 
 
-def wrong_derivative_ranges(case: Case, lo: float = -6.0, hi: float = 6.0, n: int = 1201) -> str:
-    """The x intervals where an activation's backward disagrees with the numerical derivative."""
+def _locate_second_order_mismatch(case: Case, tensors: list[Any]) -> str:
+    """Where the backward's own derivative is wrong: analytic vs numeric second-order products
+    at the worst element, and for activations the range of x where f'' is wrong."""
+    fn = case.module.function
+    diff = [i for i, t in enumerate(tensors) if t is not None and t.requires_grad]
+    gen = torch.Generator().manual_seed(3)
+    with _same_randomness():
+        out = _first(case.call(*tensors))
+    g = (
+        torch.ones_like(out)
+        if fn.plugin_kind == "activation"
+        else torch.randn(out.shape, generator=gen, dtype=out.dtype)
+    )
+    vs = [torch.randn(tensors[i].shape, generator=gen, dtype=tensors[i].dtype) for i in diff]
+
+    def product(ts: list[Any]) -> torch.Tensor:
+        """<the backward's result for grad_output g, v>: its derivative is the second order."""
+        with _same_randomness():
+            o = _first(case.call(*ts))
+        grads = torch.autograd.grad(
+            o, [ts[i] for i in diff], g, create_graph=True, allow_unused=True
+        )
+        terms = [(gr * v).sum() for gr, v in zip(grads, vs, strict=True) if gr is not None]
+        return torch.stack(terms).sum() if terms else torch.zeros((), dtype=out.dtype)
+
+    total = product(tensors)
+    analytic = (
+        torch.autograd.grad(total, [tensors[i] for i in diff], allow_unused=True)
+        if total.requires_grad
+        else [None] * len(diff)
+    )
+    parts = []
+    eps = 1e-6
+    for k, i in enumerate(diff):
+        base = tensors[i].detach()
+        flat = base.reshape(-1)
+        num = torch.zeros_like(flat)
+        for j in range(flat.numel()):
+            values = []
+            for step in (eps, -eps):
+                p = flat.clone()
+                p[j] += step
+                ts = [
+                    t.detach().requires_grad_(t.requires_grad) if t is not None else None
+                    for t in tensors
+                ]
+                ts[i] = p.reshape(base.shape).requires_grad_(True)
+                values.append(float(product(ts).detach()))
+            num[j] = (values[0] - values[1]) / (2 * eps)
+        num = num.reshape(base.shape)
+        ana = analytic[k] if analytic[k] is not None else torch.zeros_like(num)
+        err = (ana - num).abs()
+        if err.max() <= 1e-4 * (1 + num.abs().max()):
+            continue
+        idx = _index(err)
+        name = case.names[i]
+        parts.append(
+            f"the derivative of the backward w.r.t. {name} (second order) is wrong: worst at "
+            f"index {idx} where {name} = {_value_at(base, idx)}: analytic {_value_at(ana, idx)}, "
+            f"numeric {_value_at(num, idx)}"
+        )
+    if not parts:
+        return ""
+    if fn.plugin_kind == "activation":
+        where = wrong_derivative_ranges(case, order=2)
+        if where:
+            parts.append(f"the second derivative is wrong for x in {where}")
+    parts.append(
+        "backward must be differentiable: write it in torch operations on the saved tensors "
+        "(no .detach(), .item(), numpy, torch.no_grad() or in-place changes of them), or set "
+        "once_differentiable = 'why' on the plugin"
+    )
+    return "; ".join(parts)
+
+
+def wrong_derivative_ranges(
+    case: Case, lo: float = -6.0, hi: float = 6.0, n: int = 1201, order: int = 1
+) -> str:
+    """The x intervals where an activation's backward disagrees with the numerical derivative
+    (``order=2``: where the derivative of its backward disagrees with the numerical f'')."""
     fn = case.module.function
     xs = torch.linspace(lo, hi, n, dtype=torch.float64)
     xs = _away_from_kinks(xs, fn.kinks, gap=1e-3)
-    x = xs.clone().requires_grad_(True)
     rest = [t.detach() if t is not None else None for t in case.tensors[1:]]
-    y = case.call(x, *rest)
-    (ana,) = torch.autograd.grad(y.sum(), x)
-    eps = 1e-6
-    with torch.no_grad():
-        num = (case.call(xs + eps, *rest) - case.call(xs - eps, *rest)) / (2 * eps)
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        """f itself, or f' computed by the plugin's backward (differentiably)."""
+        if order == 1:
+            return case.call(x, *rest)
+        x = x.detach().requires_grad_(True)
+        (d,) = torch.autograd.grad(case.call(x, *rest).sum(), x, create_graph=True)
+        return d
+
+    x = xs.clone().requires_grad_(True)
+    y = f(x)
+    ana = torch.autograd.grad(y.sum(), x, allow_unused=True)[0] if y.requires_grad else None
+    ana = torch.zeros_like(xs) if ana is None else ana
+    eps = 1e-6 if order == 1 else 1e-5
+    with torch.set_grad_enabled(order > 1):
+        num = ((f(xs + eps) - f(xs - eps)) / (2 * eps)).detach()
     bad = ~torch.isclose(ana, num, rtol=1e-4, atol=1e-6)
     if not bad.any():
         return ""

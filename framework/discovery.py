@@ -140,9 +140,11 @@ def import_plugins(spec: str) -> str:
     if spec in _imported:
         return _imported[spec]
     try:
-        found = importlib.util.find_spec(spec)
+        found = importlib.util.find_spec(spec)  # imports (runs) the packages above it
     except (ImportError, ValueError):
         found = None
+    except Exception as exc:  # a package above the module fails to import
+        raise PluginImportError(_failure(f"the plugin module {spec!r}", exc, None)) from exc
     if found is None:
         raise PluginImportError(
             f"imports: no module named {spec!r} and no such file. Give a dotted module name "

@@ -1,17 +1,32 @@
-"""``nn-plugins``: list registered plugins and verify their hand-written backward passes.
+"""``nn-plugins``: list, verify, benchmark and create plugins.
 
 nn-plugins list [--kind activation|loss|layer]
 nn-plugins check NAME... | --all
+nn-plugins bench NAME... [--size 1000000]
+nn-plugins new activation|loss|layer NAME [--dir DIR]
 nn-plugins --imports my_plugins.py check my_act      (--imports is repeatable)
+
+``check`` remembers its verdicts in a small JSON cache (``NN_PLUGINS_CACHE``, else
+``$XDG_CACHE_HOME/nn-plugins/checks.json``, else ``~/.cache/nn-plugins/checks.json``), keyed by
+kind, name and a hash of the plugin's source file, so that ``list`` shows whether each plugin
+passed, failed, was never checked, or changed since (stale).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
+import inspect
+import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 KINDS = ("activation", "loss", "layer")
+CACHE_ENV = "NN_PLUGINS_CACHE"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,13 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog="nn-plugins",
-        description="List the registered plugins (built-in, imported, installed packages) and "
-        "verify their hand-written backward passes.",
+        description="List the registered plugins (built-in, imported, installed packages), "
+        "verify and benchmark their hand-written backward passes, start a new one.",
         parents=[imports],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_list = sub.add_parser(
-        "list", parents=[imports], help="every registered plugin with its kind and parameters"
+        "list",
+        parents=[imports],
+        help="every registered plugin: kind, parameters, origin, last check",
+        description="Every registered plugin with its kind, parameters (with defaults), where it "
+        "comes from (built-in, file:…, module:…, package:…) and the verdict of its last "
+        "`nn-plugins check`: passed, FAILED, never, or stale (its source changed since). "
+        f"Check results are cached in {cache_path()} (set {CACHE_ENV} to move it).",
     )
     p_list.add_argument("--kind", choices=KINDS, help="only plugins of this kind")
     p_check = sub.add_parser(
@@ -43,26 +64,86 @@ def _parser() -> argparse.ArgumentParser:
         "plugin's own forward) in float64/float32/bfloat16, edge inputs. Exit code 0 only if "
         "every check passes. NAME may be kind:name (e.g. layer:linear).",
     )
-    p_check.add_argument("names", nargs="*", metavar="NAME")
-    p_check.add_argument("--all", action="store_true", help="check every registered plugin")
-    p_check.add_argument("--kind", choices=KINDS, help="with --all: only plugins of this kind")
+    _names(p_check, "check")
+    p_bench = sub.add_parser(
+        "bench",
+        parents=[imports],
+        help="forward+backward time and saved-tensor bytes against the reference",
+        description="Median forward+backward time (plugin and reference measured alternately "
+        "in one run) and the bytes saved for backward (counted once per storage) of each "
+        "plugin against its reference: its native op if it declares one, else autograd "
+        "through its own forward. Ratios are plugin/reference.",
+    )
+    _names(p_bench, "bench")
+    p_bench.add_argument(
+        "--size",
+        type=_positive_int,
+        default=1_000_000,
+        help="elements of the input (default 1000000)",
+    )
+    p_bench.add_argument(
+        "--repeats", type=_positive_int, default=15, help="timed calls of each (default 15)"
+    )
+    p_bench.add_argument("--dtype", choices=("float32", "float64", "bfloat16"), default="float32")
+    p_bench.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda if available)"
+    )
+    p_bench.add_argument(
+        "--threads", type=_positive_int, default=None, help="CPU threads (default: torch's)"
+    )
+    p_new = sub.add_parser(
+        "new",
+        help="write a ready-to-fill plugin file that passes `check` as written",
+        description="Write NAME.py: a plugin of the given kind that passes `nn-plugins check` "
+        "as written (an identity activation, a scaled squared-error loss, a plain linear "
+        "layer), with the formula in its docstring and TODO comments on what to change. "
+        "Never overwrites a file.",
+    )
+    p_new.add_argument("kind", choices=KINDS, metavar="KIND", help="activation, loss or layer")
+    p_new.add_argument("name", metavar="NAME", help="the plugin's name, a Python identifier")
+    p_new.add_argument("--dir", default=".", help="where to write NAME.py (default: here)")
     return parser
+
+
+def _names(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("names", nargs="*", metavar="NAME")
+    parser.add_argument("--all", action="store_true", help=f"{verb} every registered plugin")
+    parser.add_argument("--kind", choices=KINDS, help="with --all: only plugins of this kind")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point of ``nn-plugins``."""
     args = _parser().parse_args(argv)
+    imports = getattr(args, "imports", [])
+    if args.command == "new":  # no torch: the catalog knows the taken names
+        return _new(args.kind, args.name, args.dir, imports)
     from framework.discovery import PluginImportError, import_plugins
 
     try:
-        for spec in getattr(args, "imports", []):
+        for spec in imports:
             import_plugins(spec)
     except PluginImportError as exc:
         print(f"nn-plugins: error: {exc}", file=sys.stderr)
         return 2
     if args.command == "list":
         return _list(args.kind)
+    if args.command == "bench":
+        return _bench(args)
     return _check(args.names, args.all, args.kind)
+
+
+# -- list -----------------------------------------------------------------------------------------
+STATUS_STYLE = {"passed": "green", "FAILED": "red", "stale": "yellow", "never": "dim"}
 
 
 def _list(kind: str | None) -> int:
@@ -73,22 +154,100 @@ def _list(kind: str | None) -> int:
     from framework.registries import REGISTRIES
     from framework.signature import REQUIRED, signature_of
 
+    cache = read_cache()
     table = Table(title="Registered plugins")
-    for column in ("kind", "name", "parameters", "origin"):
+    for column in ("kind", "name", "parameters", "origin", "check"):
         table.add_column(column)
     for k in (kind,) if kind else KINDS:
         for entry in REGISTRIES[k].entries():
             params = signature_of(entry.cls).parameters
             shown = ", ".join(n if d is REQUIRED else f"{n}={d!r}" for n, d in params.items())
             name = entry.name + (f" ({', '.join(entry.aliases)})" if entry.aliases else "")
-            table.add_row(k, name, shown or "-", entry.origin)
-    console = Console(width=max(Console().width, 120))
+            status = check_status(cache, k, entry.name, entry.cls)
+            style = STATUS_STYLE[status]
+            table.add_row(k, name, shown or "-", entry.origin, f"[{style}]{status}[/{style}]")
+    console = Console()
+    # piped (grep, a file): one line per plugin, however long its origin's path
+    console = Console(width=console.width if console.is_terminal else 250)
     console.print(table)
     for err in load_errors:
-        console.print(f"[red]failed to load[/red] {err.source}: {err.message}")
+        console.print(f"[red]failed to load[/red] {err.source}: {err.message}", soft_wrap=True)
     return 0
 
 
+# -- the cache of check results -----------------------------------------------------------------
+def cache_path() -> Path:
+    """``$NN_PLUGINS_CACHE``, else ``$XDG_CACHE_HOME/nn-plugins/checks.json``, else
+    ``~/.cache/nn-plugins/checks.json``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "nn-plugins" / "checks.json"
+
+
+def source_hash(cls: type) -> tuple[str, str] | None:
+    """(path, sha256) of the file defining a plugin class; None if it has no file."""
+    try:
+        path = inspect.getsourcefile(cls)
+        data = Path(path).read_bytes() if path else None
+    except (OSError, TypeError):
+        return None
+    if data is None:
+        return None
+    return str(Path(path).resolve()), hashlib.sha256(data).hexdigest()[:16]
+
+
+def _key(kind: str, name: str, digest: str) -> str:
+    return f"{kind}:{name}:{digest}"
+
+
+def read_cache() -> dict[str, Any]:
+    """The cached check verdicts; an unreadable or corrupt cache counts as empty."""
+    try:
+        data = json.loads(cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data.get("checks", {}) if isinstance(data, dict) else {}
+
+
+def check_status(cache: dict[str, Any], kind: str, name: str, cls: type) -> str:
+    """``passed``, ``FAILED``, ``never`` (checked), or ``stale`` (the source changed since)."""
+    found = source_hash(cls)
+    if found is None:
+        return "never"
+    record = cache.get(_key(kind, name, found[1]))
+    if record is not None:
+        return "passed" if record.get("passed") else "FAILED"
+    prefix = f"{kind}:{name}:"
+    return "stale" if any(k.startswith(prefix) for k in cache) else "never"
+
+
+def record_checks(verdicts: list[tuple[str, str, type, bool]]) -> None:
+    """Store (kind, name, class, passed) verdicts; older verdicts for the same file go."""
+    checks = read_cache()
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    for kind, name, cls, passed in verdicts:
+        found = source_hash(cls)
+        if found is None:
+            continue
+        path, digest = found
+        prefix = f"{kind}:{name}:"
+        for old in [k for k, v in checks.items() if k.startswith(prefix) and v.get("path") == path]:
+            del checks[old]
+        checks[_key(kind, name, digest)] = {"passed": passed, "path": path, "checked": now}
+    target = cache_path()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": 1, "checks": checks}, indent=1), encoding="utf-8")
+        os.replace(tmp, target)  # atomic: a concurrent reader sees the old or the new file
+    except OSError as exc:
+        print(
+            f"nn-plugins: warning: could not save check results to {target}: {exc}", file=sys.stderr
+        )
+
+
+# -- check ----------------------------------------------------------------------------------------
 def _resolve(names: list[str], all_: bool, kind: str | None) -> list[tuple[str, str]]:
     from framework.registries import REGISTRIES
     from framework.registry import PluginNotFoundError, unknown_name_message
@@ -110,23 +269,39 @@ def _resolve(names: list[str], all_: bool, kind: str | None) -> list[tuple[str, 
     return targets
 
 
+def _targets(
+    command: str, names: list[str], all_: bool, kind: str | None
+) -> list[tuple[str, str]] | None:
+    """The (kind, name) pairs to work on; None after printing an error."""
+    from framework.registry import PluginNotFoundError
+
+    if not names and not all_:
+        print(
+            f"nn-plugins {command}: error: name at least one plugin, or use --all", file=sys.stderr
+        )
+        return None
+    try:
+        return _resolve(names, all_, kind)
+    except PluginNotFoundError as exc:
+        print(f"nn-plugins: error: {exc}", file=sys.stderr)
+        return None
+
+
 def _check(names: list[str], all_: bool, kind: str | None) -> int:
     from rich.console import Console
 
     from framework.checking import check_plugin
-    from framework.registry import PluginNotFoundError
+    from framework.registries import REGISTRIES
 
     console = Console(highlight=False)
-    if not names and not all_:
-        print("nn-plugins check: error: name at least one plugin, or use --all", file=sys.stderr)
-        return 2
-    try:
-        targets = _resolve(names, all_, kind)
-    except PluginNotFoundError as exc:
-        print(f"nn-plugins: error: {exc}", file=sys.stderr)
+    targets = _targets("check", names, all_, kind)
+    if targets is None:
         return 2
     failed = 0
+    verdicts = []
     for k, name in targets:
+        entry = REGISTRIES[k].entry(name)
+        all_passed = True
         for report in check_plugin(k, name):
             params = f" {report.params}" if report.params else ""
             if report.passed:
@@ -134,13 +309,110 @@ def _check(names: list[str], all_: bool, kind: str | None) -> int:
                 note = f" ({len(skipped)} skipped: {skipped[0].detail})" if skipped else ""
                 console.print(f"[green]PASS[/green] {k} {name}{params}{note}")
                 continue
-            failed += 1
+            all_passed = False
             console.print(f"[red]FAIL[/red] {k} {name}{params}")
-            for r in report.failures:
-                console.print(f"    {r.check}: {r.detail}", soft_wrap=True)
-    total = sum(1 for _ in targets)
-    console.print(f"{total - failed} passed, {failed} failed")
+            for checks, detail in _grouped(report.failures):
+                console.print(f"    {checks}: {detail}", soft_wrap=True)
+        failed += not all_passed
+        verdicts.append((k, entry.name, entry.cls, all_passed))
+    record_checks(verdicts)
+    console.print(f"{len(targets) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _grouped(failures: list[Any]) -> list[tuple[str, str]]:
+    """Checks failing with the same message (a crash in backward fails them all): one line."""
+    groups: dict[str, list[str]] = {}
+    for r in failures:
+        groups.setdefault(r.detail, []).append(r.check)
+    return [(", ".join(checks), detail) for detail, checks in groups.items()]
+
+
+# -- bench ----------------------------------------------------------------------------------------
+def _bench(args: argparse.Namespace) -> int:
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    from framework.benchmarking import bench_plugin, format_bytes, format_seconds
+
+    targets = _targets("bench", args.names, args.all, args.kind)
+    if targets is None:
+        return 2
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as exc:
+        print(f"nn-plugins bench: error: --device {device!r} is not usable: {exc}", file=sys.stderr)
+        return 2
+    dtype = getattr(torch, args.dtype)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    console = Console(highlight=False)
+    console = Console(highlight=False, width=console.width if console.is_terminal else 250)
+    table = Table(
+        title=f"Forward+backward, median of {args.repeats} ({args.size:,} elements, "
+        f"{args.dtype}, {device}); ratios are plugin/reference"
+    )
+    for column in ("kind", "plugin", "reference", "input"):
+        table.add_column(column)
+    for column in ("time", "ref. time", "ratio", "saved", "ref. saved", "ratio"):
+        table.add_column(column, justify="right")
+    errors = []
+    for k, name in targets:
+        try:
+            b = bench_plugin(k, name, args.size, args.repeats, dtype, device)
+        except Exception as exc:  # one broken plugin must not hide the others' numbers
+            errors.append(f"{k} {name}: {type(exc).__name__}: {exc}")
+            continue
+        table.add_row(
+            k,
+            b.name,
+            b.reference,
+            " ".join("×".join(map(str, s)) for s in b.shapes),
+            format_seconds(b.plugin_seconds),
+            format_seconds(b.reference_seconds),
+            _ratio(b.time_ratio),
+            format_bytes(b.plugin_bytes),
+            format_bytes(b.reference_bytes),
+            _ratio(b.bytes_ratio),
+        )
+    console.print(table)
+    for err in errors:
+        console.print(f"[red]failed[/red] {err}", soft_wrap=True)
+    return 1 if errors else 0
+
+
+def _ratio(r: float) -> str:
+    style = "green" if r <= 1.1 else "yellow" if r <= 2 else "red"
+    return f"[{style}]{r:.2f}×[/{style}]"
+
+
+# -- new ------------------------------------------------------------------------------------------
+def _new(kind: str, name: str, directory: str, imports: list[str]) -> int:
+    from framework.catalog import build_catalog
+    from framework.scaffold import ScaffoldError, write_plugin
+
+    try:
+        taken = build_catalog(imports).names(kind)
+        path = write_plugin(kind, name, directory, taken)
+    except ScaffoldError as exc:
+        print(f"nn-plugins new: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(path)
+    option = {"activation": f"activation={name}", "loss": f"loss={name}"}.get(
+        kind, f"model=sequential 'model.layers=[{{layer:{name},out_features:16}},act]'"
+    )
+    print(
+        f"Wrote {shown}: the {kind} {name!r}, ready to fill in (the lines marked TODO).\n"
+        f"It passes the checks as written. Next:\n"
+        f"  nn-plugins --imports {shown} check {name}\n"
+        f"  nn-train imports=[{shown}] {option}"
+    )
+    return 0
 
 
 if __name__ == "__main__":
