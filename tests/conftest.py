@@ -43,6 +43,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _private_check_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """`nn-plugins check` results go to a temporary cache, not the user's home."""
+    cache = tmp_path_factory.getbasetemp() / "nn-plugins-checks.json"
+    monkeypatch.setenv("NN_PLUGINS_CACHE", str(cache))
+
+
 @pytest.fixture
 def bent_file(tmp_path: Path) -> Path:
     """The contract's ten-line custom activation, as a user writes it."""
