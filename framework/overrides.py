@@ -140,9 +140,14 @@ def check_imports(imports: list[str]) -> None:
                 )
             continue
         try:
-            found = importlib.util.find_spec(spec)
+            found = importlib.util.find_spec(spec)  # imports the packages above the module
         except (ImportError, ValueError):
             found = None
+        except Exception as exc:
+            raise ConfigError(
+                f"imports: {spec!r} cannot be found because a package above it fails to "
+                f"import: {type(exc).__name__}: {exc}"
+            ) from None
         if found is None:
             raise ConfigError(
                 f"imports: no module named {spec!r} and no file of that name. Give a dotted "
