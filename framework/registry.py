@@ -128,7 +128,10 @@ class Registry:
         """The entry for ``name``; ``PluginNotFoundError`` (a ``KeyError``) if unknown."""
         entries = self._ready()
         if name not in entries:
-            raise PluginNotFoundError(unknown_name_message(self.kind, name, sorted(entries)))
+            message = unknown_name_message(self.kind, name, sorted(entries))
+            for err in discovery.load_errors:  # the plugin may live in a package that failed
+                message += f" Note: plugin package {err.source} failed to import: {err.message}"
+            raise PluginNotFoundError(message)
         return entries[name]
 
     def get(self, name: str) -> type:
