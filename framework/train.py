@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import sys
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from framework.catalog import Catalog, build_catalog
 from framework.errors import ConfigError
@@ -27,6 +28,11 @@ _state: dict[str, Any] = {"catalog": None, "multirun": False, "failures": []}
 def main(argv: list[str] | None = None) -> None:
     """Console entry point of ``nn-train``."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    # Any Trainer argument may be set, also those the trainer config does not list: Hydra's
+    # ++ adds or overrides (names are checked against lightning's Trainer before training).
+    argv = [f"++{a}" if a.startswith("trainer.") else a for a in argv]
+    if not OmegaConf.has_resolver("plain_overrides"):  # sweep directory names without the ++
+        OmegaConf.register_new_resolver("plain_overrides", plain_overrides)
     try:
         cmd, catalog = prepare(argv)
     except ConfigError as exc:
@@ -82,6 +88,11 @@ def run_job(cfg: DictConfig) -> float:
         return math.nan
 
 
+def plain_overrides(dirname: str) -> str:
+    """``++trainer.max_epochs=1,lr=2`` -> ``trainer.max_epochs=1,lr=2``."""
+    return re.sub(r"(^|,)[+~]+", r"\1", dirname)
+
+
 def _in_sweep() -> bool:
     """A multirun: ``-m``, or a config that sets ``hydra.mode`` (``hparams_search=optuna``)."""
     from hydra.core.hydra_config import HydraConfig
@@ -94,7 +105,7 @@ def _record_failure(exc: BaseException) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     job = HydraConfig.get().job
-    label = f"job {job.num} ({job.override_dirname or 'no overrides'})"
+    label = f"job {job.num} ({plain_overrides(job.override_dirname) or 'no overrides'})"
     message = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
     _state["failures"].append((label, message))
     print(f"nn-train: {label} failed: {message}", file=sys.stderr)
