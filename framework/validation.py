@@ -44,6 +44,16 @@ LOG_INTERVALS = ("every_n_steps", "boundary_every_n_epochs")
 
 def validate_config(cfg: DictConfig, catalog: Catalog) -> None:
     """Raise ``ConfigError`` for the first bad value in the composed config."""
+    try:
+        _validate(cfg, catalog)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # a value of a shape no rule expected (a string where a list belongs …)
+        raise ConfigError(f"the config has a value of the wrong kind: {exc}") from None
+
+
+def _validate(cfg: DictConfig, catalog: Catalog) -> None:
     for group in PLUGIN_GROUPS:
         node = cfg.get(group)
         if node is None or "name" not in node:
@@ -175,7 +185,7 @@ def _check_data_file(data: DictConfig) -> None:
 
 def _validate_model(model: DictConfig, catalog: Catalog) -> None:
     for key in ("hidden", "channels"):
-        sizes = OmegaConf.to_container(model[key]) if model.get(key) is not None else []
+        sizes = _plain(model.get(key)) if model.get(key) is not None else []
         if not isinstance(sizes, list) or not all(_positive_int(h) for h in sizes):
             raise ConfigError(
                 f"model.{key}={sizes!r} must be a list of positive sizes, e.g. "
@@ -195,7 +205,7 @@ def _validate_model(model: DictConfig, catalog: Catalog) -> None:
 
 
 def _validate_layers(layers: Any, catalog: Catalog) -> None:
-    entries = OmegaConf.to_container(layers) if layers is not None else None
+    entries = _plain(layers) if layers is not None else None
     if not isinstance(entries, list) or not entries:
         raise ConfigError(
             "model.layers must be a non-empty list of plugins, e.g. "
@@ -225,6 +235,11 @@ def _validate_layers(layers: Any, catalog: Catalog) -> None:
                 raise ConfigError(
                     f"model.layers[{i}]: " + _unknown_param(kind, name, key, info.params, prefix="")
                 )
+
+
+def _plain(value: Any) -> Any:
+    """A config value as plain Python (lists and dicts unwrapped)."""
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
 
 
 def _number(value: Any) -> bool:
