@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,8 @@ from framework.models import build_model, plugin_params
 from framework.overrides import AUTO_LOSS
 from framework.registries import LOSSES
 from framework.task import TaskModule
+from framework.trainer_args import trainer_arguments
+from framework.validation import check_monitor
 
 # loss=auto: the classic loss for each task
 DEFAULT_LOSS = {"multiclass": "cross_entropy", "binary": "bce_with_logits", "regression": "mse"}
@@ -51,7 +52,9 @@ def train(cfg: DictConfig) -> float:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule = build_datamodule(cfg.data, cfg.seed)
+    datamodule.setup("fit")  # loads the data: csv and npz reveal their task only now
     info = datamodule.info
+    check_monitor(str(cfg.monitor), info.task, str(cfg.data.name))
     loss_name, loss_params = plugin_params(cfg.loss)
     if loss_name == AUTO_LOSS:
         loss_name = DEFAULT_LOSS[info.task]
@@ -66,9 +69,7 @@ def train(cfg: DictConfig) -> float:
 
     callbacks, checkpoints = build_callbacks(cfg, run_dir, config)
     logger = TensorBoardLogger(save_dir=str(run_dir), name="", version="", default_hp_metric=False)
-    trainer_args = dict(cfg.trainer)
-    if trainer_args.get("enable_progress_bar") is None:
-        trainer_args["enable_progress_bar"] = sys.stdout.isatty()
+    trainer_args = trainer_arguments(cfg.trainer)
     trainer = L.Trainer(
         **trainer_args, logger=logger, callbacks=callbacks, default_root_dir=str(run_dir)
     )
