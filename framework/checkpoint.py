@@ -11,13 +11,13 @@ from torch import nn
 from framework.errors import ConfigError
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
+def read_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
     """``torch.load`` with ``weights_only=True``; a missing or corrupt file is a clear error."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"checkpoint {str(path)!r} does not exist")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
         raise ConfigError(
             f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}: "

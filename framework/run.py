@@ -13,6 +13,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from framework.callbacks import build_callbacks
+from framework.checkpoint import read_checkpoint
+from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks, resume_step
 from framework.data import build_datamodule
 from framework.discovery import import_plugins
 from framework.errors import ConfigError
@@ -40,6 +42,8 @@ def _quiet_lightning() -> None:
         lambda record: "Tip:" not in record.getMessage()
     )
     warnings.filterwarnings("ignore", message=r".*treespec, LeafSpec.*")
+    # the data modules' samplers resume mid-epoch themselves (framework.data.sampler)
+    warnings.filterwarnings("ignore", message=r".*resuming from a checkpoint that ended before")
 
 
 def train(cfg: DictConfig) -> float:
@@ -67,11 +71,26 @@ def train(cfg: DictConfig) -> float:
     optimizer = hydra.utils.instantiate(cfg.optimizer, _convert_="all")
     module = TaskModule(model, loss, optimizer, info, config)
 
+    if cfg.ckpt_path:
+        read_checkpoint(cfg.ckpt_path)  # a truncated or foreign file: one paragraph naming it
     callbacks, checkpoints = build_callbacks(cfg, run_dir, config)
-    logger = TensorBoardLogger(save_dir=str(run_dir), name="", version="", default_hp_metric=False)
+    callbacks += reliability_callbacks(cfg, run_dir)
+    logger = TensorBoardLogger(
+        save_dir=str(run_dir),
+        name="",
+        version="",
+        default_hp_metric=False,
+        # a resumed run continues the curves: events the crashed run wrote after its
+        # checkpoint are dropped, so no step appears twice
+        purge_step=resume_step(cfg.ckpt_path) if cfg.train else None,
+    )
     trainer_args = trainer_arguments(cfg.trainer)
     trainer = L.Trainer(
-        **trainer_args, logger=logger, callbacks=callbacks, default_root_dir=str(run_dir)
+        **trainer_args,
+        logger=logger,
+        callbacks=callbacks,
+        default_root_dir=str(run_dir),
+        plugins=[AtomicCheckpointIO()],
     )
 
     metrics: dict[str, float] = {}

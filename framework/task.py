@@ -37,6 +37,10 @@ class TaskModule(L.LightningModule):
         # The checkpoint carries the resolved config and the data description: load_model
         # rebuilds the network from them alone.
         self.save_hyperparameters({"config": config, "data_info": info.to_dict()}, logger=False)
+        # The epoch's mean training loss, kept in the checkpoint (persistent state) so that a run
+        # resumed mid-epoch reports the same epoch mean as the run left alone.
+        self.train_loss_mean = torchmetrics.MeanMetric()
+        self.train_loss_mean.persistent(True)
         if info.task in ("multiclass", "binary"):
             n = max(info.num_classes, 2)
             self.metrics = nn.ModuleDict(
@@ -91,7 +95,7 @@ class TaskModule(L.LightningModule):
         loss = self.loss(out, self.targets_for_loss(y, out))
         if stage == "train":
             self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
-            self.log("train/loss_epoch", loss, on_step=False, on_epoch=True)
+            self.train_loss_mean.update(loss.detach())
             return loss
         self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val")
         if self.info.task == "regression":
@@ -112,6 +116,10 @@ class TaskModule(L.LightningModule):
             metric = self.metrics[f"{stage}_{name}"]
             metric(predicted, target)
             self.log(f"{stage}/{name}", metric, on_epoch=True, prog_bar=stage == "val")
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train/loss_epoch", self.train_loss_mean.compute())
+        self.train_loss_mean.reset()
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")

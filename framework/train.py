@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     # Any Trainer argument may be set, also those the trainer config does not list: Hydra's
     # ++ adds or overrides (names are checked against lightning's Trainer before training).
     argv = [f"++{a}" if a.startswith("trainer.") else a for a in argv]
+    argv += resume_in_place(argv)
     if not OmegaConf.has_resolver("plain_overrides"):  # sweep directory names without the ++
         OmegaConf.register_new_resolver("plain_overrides", plain_overrides)
     try:
@@ -86,6 +87,22 @@ def run_job(cfg: DictConfig) -> float:
         logging.getLogger(__name__).exception("job failed")
         _record_failure(exc)
         return math.nan
+
+
+def resume_in_place(argv: list[str]) -> list[str]:
+    """Resuming ``ckpt_path=RUN/checkpoints/last.ckpt`` continues in ``RUN`` (same TensorBoard
+    curves, same checkpoints) unless ``hydra.run.dir`` says otherwise."""
+    from pathlib import Path
+
+    if any(a.startswith(("-m", "--multirun", "hydra.run.dir=", "train=false")) for a in argv):
+        return []
+    ckpts = [a.split("=", 1)[1] for a in argv if a.startswith("ckpt_path=")]
+    if len(ckpts) != 1 or not ckpts[0]:
+        return []
+    ckpt = Path(ckpts[0]).expanduser()
+    if ckpt.parent.name != "checkpoints" or not ckpt.is_file():
+        return []
+    return [f"hydra.run.dir={ckpt.parent.parent.resolve()}"]
 
 
 def plain_overrides(dirname: str) -> str:

@@ -108,6 +108,9 @@ def _validate(cfg: DictConfig, catalog: Catalog) -> None:
             f"ckpt_path={cfg.ckpt_path!r} does not exist; give the path of a checkpoint such as "
             f"outputs/DATE/TIME/checkpoints/last.ckpt"
         )
+    every = (cfg.get("checkpoint") or {}).get("every_n_train_steps")
+    if every is not None:
+        _positive("checkpoint.every_n_train_steps", every, integer=True)
     if not cfg.train and cfg.ckpt_path is None:
         raise ConfigError("train=false evaluates a checkpoint: give ckpt_path=PATH as well")
 

@@ -19,13 +19,18 @@ def scalar_values(acc: EventAccumulator, tag: str) -> list[float]:
 
 
 def hparams_of(acc: EventAccumulator) -> tuple[dict, list[str]]:
-    """The run's hparams (session start) and the metric tags declared (experiment)."""
+    """The run's hparams (session start) and its metric columns in the HParams tab: the metrics
+    an experiment summary declares, or without one (TensorBoard then lists every scalar of the
+    runs) the run's scalar tags."""
     content = acc.PluginTagToContent("hparams")
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
-    exp = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"])
     values = {}
     for key, value in start.session_start_info.hparams.items():
         kind = value.WhichOneof("kind")
         values[key] = getattr(value, kind)
-    metrics = [m.name.tag for m in exp.experiment.metric_infos]
+    if "_hparams_/experiment" in content:
+        exp = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"])
+        metrics = [m.name.tag for m in exp.experiment.metric_infos]
+    else:
+        metrics = list(acc.Tags()["scalars"])
     return values, metrics

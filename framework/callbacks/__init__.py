@@ -1,4 +1,5 @@
-"""Lightning callbacks of a run: checkpoints, threshold stopping, TensorBoard content."""
+"""Lightning callbacks of a run: checkpoints, threshold stopping, and what goes to TensorBoard
+(the ``log`` config group, conf/log/: each part switchable off)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,57 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-from omegaconf import DictConfig
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from omegaconf import DictConfig, OmegaConf
 
-from framework.callbacks.hparams import HParamsCallback
+from framework.callbacks.hparams import HParamsCallback, metric_mode
+from framework.paths import CONF_DIR
+
+__all__ = ["build_callbacks", "log_options", "metric_mode"]
 
 
-def metric_mode(metric: str) -> str:
-    """Whether a metric improves upwards (accuracy, r2) or downwards (losses, errors)."""
-    return "max" if metric.rsplit("/", 1)[-1] in ("acc", "r2") else "min"
+def log_options(cfg: DictConfig) -> dict[str, Any]:
+    """``cfg.log`` over the defaults of conf/log/default.yaml (a config composed without the
+    ``log`` group logs as by default)."""
+    options: dict[str, Any] = dict(OmegaConf.load(CONF_DIR / "log" / "default.yaml"))
+    if cfg.get("log") is not None:
+        options.update(OmegaConf.to_container(cfg.log, resolve=True))  # type: ignore[arg-type]
+    return options
+
+
+def tensorboard_callbacks(log: dict[str, Any], config: dict[str, Any]) -> list[L.Callback]:
+    """The callbacks writing the TensorBoard content that ``log`` switches on."""
+    from framework.callbacks.histograms import HistogramCallback
+    from framework.callbacks.images import ActivationImage, ConfusionMatrixImage, PredictionImage
+    from framework.callbacks.scalars import GradNormCallback, LossChartCallback
+    from framework.callbacks.text import ConfigTextCallback
+
+    callbacks: list[L.Callback] = []
+    if log["hparams"]:
+        callbacks.append(HParamsCallback(config))
+    if log["lr"]:
+        callbacks.append(LearningRateMonitor(logging_interval="step"))
+    if log["grad_norm"]:
+        callbacks.append(GradNormCallback())
+    if log["loss_chart"]:
+        callbacks.append(LossChartCallback())
+    if log["histograms"]:
+        callbacks.append(HistogramCallback(int(log["every_n_steps"])))
+    if log["activation_plot"]:
+        callbacks.append(ActivationImage(config.get("activation", {})))
+    if log["confusion_matrix"]:
+        callbacks.append(ConfusionMatrixImage())
+    if log["decision_boundary"] or log["fitted_curve"]:
+        callbacks.append(
+            PredictionImage(
+                int(log["boundary_every_n_epochs"]),
+                boundary=bool(log["decision_boundary"]),
+                curve=bool(log["fitted_curve"]),
+            )
+        )
+    if log["config_text"]:
+        callbacks.append(ConfigTextCallback(config))
+    return callbacks
 
 
 def build_callbacks(
@@ -29,8 +72,10 @@ def build_callbacks(
         monitor=cfg.monitor,
         mode=mode,
         save_last=True,
+        # best.ckpt and last.ckpt keep their names when a resumed run writes them again
+        enable_version_counter=False,
     )
-    callbacks: list[L.Callback] = [checkpoints, HParamsCallback(config)]
+    callbacks: list[L.Callback] = [checkpoints]
     if cfg.threshold is not None:
         # "train until the error drops below an acceptable threshold"; never stops on patience
         callbacks.append(
@@ -43,4 +88,5 @@ def build_callbacks(
                 verbose=True,
             )
         )
+    callbacks += tensorboard_callbacks(log_options(cfg), config)
     return callbacks, checkpoints

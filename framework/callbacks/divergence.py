@@ -1,0 +1,54 @@
+"""Stop a run whose loss or gradients stop being finite, with a message that says where and why.
+
+Lightning's ModelCheckpoint saves nothing when training fails, so the last good checkpoint stays
+as it was; nn-train then exits non-zero with this message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+
+from framework.errors import TrainingError
+
+
+class DivergenceGuard(L.Callback):
+    """Raises ``TrainingError`` at the first non-finite training loss or gradient."""
+
+    def __init__(self, lr: float | None = None) -> None:
+        self.lr = lr
+
+    def on_train_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
+            self._stop(trainer, "train/loss", float(loss.detach()))
+
+    def on_after_backward(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for name, p in pl_module.named_parameters():
+            if p.grad is not None and not torch.isfinite(p.grad).all():
+                self._stop(trainer, f"the gradient of {name.removeprefix('model.')}", None)
+
+    def _stop(self, trainer: L.Trainer, what: str, value: float | None) -> None:
+        shown = f" = {value}" if value is not None else " is not finite"
+        lr = f" (optimizer.lr={self.lr:g})" if self.lr is not None else ""
+        last = trainer.checkpoint_callback.last_model_path if trainer.checkpoint_callback else ""
+        kept = (
+            f"The last good checkpoint is kept: {last}."
+            if last
+            else "No checkpoint had been written yet."
+        )
+        raise TrainingError(
+            f"training diverged at step {trainer.global_step} (epoch {trainer.current_epoch}): "
+            f"{what}{shown}. Likely causes: a learning rate too high{lr} (try a smaller "
+            f"optimizer.lr, or trainer.gradient_clip_val=1.0), or non-finite or unscaled values "
+            f"in the data. {kept}"
+        )
