@@ -1,0 +1,145 @@
+"""Faults: a run killed with SIGKILL mid-epoch and resumed from last.ckpt ends exactly like the
+run left alone; checkpoints are atomic; corrupt checkpoints and divergence are clear errors."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import run_cli
+from tb import load_events
+
+# ReLU that SIGKILLs its own process at its KILL_AT_CALL-th call on an input requiring grad (in
+# a training step): a deterministic crash in the middle of an epoch.
+KILLER = """\
+import os, signal
+import torch
+from framework import ActivationFunction, register_activation
+
+CALLS = [0]
+
+@register_activation("killer_relu")
+class KillerReLU(ActivationFunction):
+    @staticmethod
+    def forward(x):
+        if x.requires_grad:  # a training step (forward itself runs without grad mode)
+            CALLS[0] += 1
+            if CALLS[0] == int(os.environ.get("KILL_AT_CALL", "0")):
+                os.kill(os.getpid(), signal.SIGKILL)
+        return x.clamp_min(0)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        return grad_output * (y > 0)
+"""
+
+# digits: 1257 training samples, batch 64 -> 20 steps per epoch; two hidden activations -> two
+# calls per step. Call 61 is in step 31 (0-based 30): the middle of the second epoch.
+KILL_AT_CALL = "61"
+
+
+def _common(tmp_path: Path) -> list[str]:
+    (tmp_path / "killer.py").write_text(KILLER)
+    return [
+        "imports=[killer.py]",
+        "activation=killer_relu",
+        "seed=3",
+        "trainer.deterministic=true",
+        "trainer.max_epochs=3",
+        "model.hidden=[32,16]",
+        "log=minimal",
+    ]
+
+
+def _scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
+    acc = load_events(run)
+    return {t: [(e.step, e.value) for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("every_n", [None, 7], ids=["epoch-checkpoints", "every-7-steps"])
+def test_sigkill_mid_epoch_then_resume_is_exact(tmp_path: Path, every_n: int | None) -> None:
+    args = _common(tmp_path)
+    if every_n:
+        args.append(f"checkpoint.every_n_train_steps={every_n}")
+    alone = run_cli("nn-train", *args, "hydra.run.dir=alone", cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr[-3000:]
+
+    killed = run_cli(
+        "nn-train", *args, "hydra.run.dir=crashed", cwd=tmp_path, env={"KILL_AT_CALL": KILL_AT_CALL}
+    )
+    assert killed.returncode == -signal.SIGKILL
+    last = tmp_path / "crashed" / "checkpoints" / "last.ckpt"
+    saved_step = torch.load(last, weights_only=True)["global_step"]
+    assert 0 < saved_step < 30  # the crash came after the last checkpoint, mid-epoch
+    # resume: the run directory is the checkpoint's own (no hydra.run.dir given)
+    resumed = run_cli("nn-train", *args, f"ckpt_path={last}", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert not (tmp_path / "outputs").exists()
+
+    a = torch.load(tmp_path / "alone" / "checkpoints" / "last.ckpt", weights_only=True)
+    b = torch.load(last, weights_only=True)
+    assert a["global_step"] == b["global_step"] == 60
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    # the curves continue in the same run directory without duplicated steps
+    assert _scalars(tmp_path / "crashed") == _scalars(tmp_path / "alone")
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "last.ckpt"
+    bad.write_bytes(b"PK\x03\x04 not really a checkpoint")
+    result = run_cli("nn-train", f"ckpt_path={bad}", "trainer.max_epochs=1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"checkpoint '{bad}' cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert bad.read_bytes() == b"PK\x03\x04 not really a checkpoint"  # left as it was
+
+    from framework import load_model
+    from framework.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_model(bad)
+
+
+def test_atomic_checkpoint_write_never_leaves_a_partial_file(tmp_path: Path, monkeypatch) -> None:
+    from framework.checkpoint_io import AtomicCheckpointIO
+
+    io = AtomicCheckpointIO()
+    path = tmp_path / "last.ckpt"
+    io.save_checkpoint({"state_dict": {"w": torch.ones(3)}}, path)
+
+    def broken_save(obj, f, *a, **k):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        io.save_checkpoint({"state_dict": {"w": torch.zeros(3)}}, path)
+    monkeypatch.undo()
+    assert torch.equal(io.load_checkpoint(path)["state_dict"]["w"], torch.ones(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.ckpt"]  # no temporary left
+
+
+def test_divergence_stops_with_step_metric_and_cause(tmp_path: Path) -> None:
+    result = run_cli(
+        "nn-train",
+        "optimizer=sgd",
+        "optimizer.lr=1e30",
+        "trainer.max_epochs=3",
+        "log=minimal",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("nn-train: error: training diverged at step")
+    assert "learning rate too high (optimizer.lr=1e+30)" in message
+    assert "Traceback" not in result.stderr
