@@ -24,7 +24,15 @@ from framework.registry import unknown_name_message
 PLUGIN_GROUPS = ("activation", "loss")
 AUTO_LOSS = "auto"
 FILE_GROUPS = (
-    "model", "data", "optimizer", "trainer", "debug", "hparams_search", "log", "cluster"
+    "model",
+    "data",
+    "optimizer",
+    "scheduler",
+    "trainer",
+    "debug",
+    "hparams_search",
+    "log",
+    "cluster",
 )
 
 

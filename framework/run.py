@@ -69,7 +69,12 @@ def train(cfg: DictConfig) -> float:
     except (TypeError, ValueError, KeyError) as exc:
         raise ConfigError(str(exc)) from None
     optimizer = hydra.utils.instantiate(cfg.optimizer, _convert_="all")
-    module = TaskModule(model, loss, optimizer, info, config)
+    scheduler = (
+        hydra.utils.instantiate(cfg.scheduler, _convert_="all")
+        if cfg.get("scheduler") and "_target_" in cfg.scheduler
+        else None
+    )
+    module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor))
 
     if cfg.ckpt_path:
         read_checkpoint(cfg.ckpt_path)  # a truncated or foreign file: one paragraph naming it

@@ -26,8 +26,12 @@ class TaskModule(L.LightningModule):
         optimizer: Callable[..., torch.optim.Optimizer],
         info: DataInfo,
         config: dict[str, Any],
+        scheduler: Callable[..., Any] | None = None,
+        monitor: str = "val/loss",
     ) -> None:
         super().__init__()
+        self.scheduler_factory = scheduler
+        self.monitor = monitor
         self.model = model
         self.loss = loss
         self.optimizer_factory = optimizer
@@ -130,5 +134,14 @@ class TaskModule(L.LightningModule):
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "test")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return self.optimizer_factory(self.parameters())
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        # stepped once per epoch; ReduceLROnPlateau watches the run's monitored metric
+        scheduler = {
+            "scheduler": self.scheduler_factory(optimizer),
+            "interval": "epoch",
+            "monitor": self.monitor,
+        }
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}

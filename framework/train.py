@@ -79,14 +79,12 @@ def run_job(cfg: DictConfig) -> float:
         if not _in_sweep():
             _report(exc)
             sys.exit(2)
-        _record_failure(exc)
-        return math.nan
+        return _failed_job(exc)
     except Exception as exc:
         if not _in_sweep():
             raise
         logging.getLogger(__name__).exception("job failed")
-        _record_failure(exc)
-        return math.nan
+        return _failed_job(exc)
 
 
 def resume_in_place(argv: list[str]) -> list[str]:
@@ -118,7 +116,22 @@ def _in_sweep() -> bool:
     return _state["multirun"] or HydraConfig.get().mode == RunMode.MULTIRUN
 
 
-def _record_failure(exc: BaseException) -> None:
+class TrialFailed(RuntimeError):
+    """Tells an optimizing sweeper (Optuna) that this trial failed; the search goes on."""
+
+
+def _failed_job(exc: BaseException) -> float:
+    """Record a failed job of a sweep. The basic sweeper gets NaN and runs the other jobs; an
+    optimizing sweeper must see an exception to mark the trial failed (NaN would stop it)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    message = _record_failure(exc)
+    if "optuna" in str(HydraConfig.get().sweeper.get("_target_", "")).lower():
+        raise TrialFailed(message) from None
+    return math.nan
+
+
+def _record_failure(exc: BaseException) -> str:
     from hydra.core.hydra_config import HydraConfig
 
     job = HydraConfig.get().job
@@ -126,6 +139,7 @@ def _record_failure(exc: BaseException) -> None:
     message = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
     _state["failures"].append((label, message))
     print(f"nn-train: {label} failed: {message}", file=sys.stderr)
+    return message
 
 
 def _report(exc: BaseException) -> None:
