@@ -17,6 +17,7 @@ from framework.checkpoint import read_checkpoint
 from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks, resume_step
 from framework.data import build_datamodule
 from framework.discovery import import_plugins
+from framework.dry_run import dry_run
 from framework.errors import ConfigError
 from framework.models import build_model, plugin_params
 from framework.overrides import AUTO_LOSS
@@ -75,6 +76,8 @@ def train(cfg: DictConfig) -> float:
         else None
     )
     module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor))
+    if cfg.train:
+        dry_run(module, next(iter(datamodule.val_dataloader())))
 
     if cfg.ckpt_path:
         read_checkpoint(cfg.ckpt_path)  # a truncated or foreign file: one paragraph naming it
