@@ -632,6 +632,6 @@ def test_cli_bench_prints_a_table(tmp_path: Path) -> None:
     assert "autograd through forward" in swish and "20×1000" in swish
     assert re.search(r"\d+\.\d\d×.*\d+\.\d\d×", swish)  # the time and bytes ratios
     relu = next(line for line in out.splitlines() if " relu " in line)
-    assert "native torch.relu" in relu and "78.1 KiB" in relu
+    assert "native " in relu and "78.1 KiB" in relu  # the reference is named, whichever it is
     bad = run_cli("nn-plugins", "bench", "no_such_act", cwd=tmp_path)
     assert bad.returncode == 2 and "Unknown plugin 'no_such_act'" in bad.stderr
