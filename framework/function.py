@@ -13,6 +13,9 @@ Class attributes a plugin may set:
 - ``kinks``: input values where the derivative is undefined (ReLU: ``(0.0,)``); numerical
   gradient checks stay away from them, agreement checks visit them.
 - ``init(...)``: a static method creating the learnable tensors named in ``forward``.
+- ``approximate_options``: options whose non-default value makes the backward an approximation
+  on purpose (``compact``: a few-bit derivative), each with its stated error bound; the checks
+  (``check_variants``) keep them at their exact defaults.
 - ``intermediates``: how many tensors ``forward`` returns after its outputs for ``setup_context``
   to save (the dropout mask, max-pool indices, batch statistics). In this style ``forward`` has
   no ``ctx``, so what it computes for the backward must leave through its return value (as the
@@ -30,6 +33,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
+from torch._functorch.utils import unwrap_dead_wrappers
 
 from framework.signature import signature_of
 
@@ -51,6 +55,7 @@ class PluginFunction(torch.autograd.Function):
     kinks: ClassVar[tuple[float, ...]] = ()
     tensor_options: ClassVar[tuple[str, ...]] = ("weight", "pos_weight")
     intermediates: ClassVar[int] = 0
+    _n_forward_args: ClassVar[int] = -1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -65,13 +70,29 @@ class PluginFunction(torch.autograd.Function):
             )
         signature_of(cls)  # fails early on *args/**kwargs
         n_hidden = cls.intermediates
+        n_args = len(inspect.signature(cls.forward).parameters)
+        cls._n_forward_args = n_args
         if "backward" in cls.__dict__:
-            n_args = len(inspect.signature(cls.forward).parameters)
             backward = cls.__dict__["backward"].__func__
             cls.backward = staticmethod(_pad_grads(backward, n_args, n_hidden))
         if n_hidden and "setup_context" in cls.__dict__:
             setup = cls.__dict__["setup_context"].__func__
             cls.setup_context = staticmethod(_hide_intermediates(setup, n_hidden))
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """``torch.autograd.Function.apply``, without binding ``forward``'s signature again on
+        every call (``inspect.signature``: most of a small op's cost) when every argument is
+        given positionally, as the plugin Modules give them. ``torch.compile`` traces ``apply``
+        itself and never runs this."""
+        if (
+            torch.compiler.is_compiling()
+            or kwargs
+            or len(args) != cls._n_forward_args
+            or torch._C._are_functorch_transforms_active()
+        ):
+            return super().apply(*args, **kwargs)
+        return super(torch.autograd.Function, cls).apply(*unwrap_dead_wrappers(args))
 
     @classmethod
     def visible(cls, output: Any) -> Any:

@@ -43,4 +43,6 @@ class Hardshrink(ActivationFunction):
         (y,) = ctx.saved_tensors
         if ctx.keeps_all:
             return grad_output
-        return grad_output * (y != 0)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            return grad_output * (y != 0)
+        return torch.ne(y, 0, out=torch.empty_like(y)).mul_(grad_output)  # a float mask

@@ -1,6 +1,11 @@
 import torch
 
 from framework import ActivationFunction, register_activation
+from plugins.bits import interval_values, pack_intervals
+
+# compact mode: (-3, 3) cut into 14 equal intervals, f' at each middle; 0 below, 1 above
+BOUNDARIES = tuple(-3 + 6 * k / 14 for k in range(15))
+VALUES = (0.0, *((-3 + 6 * (k + 0.5) / 14) / 3 + 0.5 for k in range(14)), 1.0)
 
 
 @register_activation("hardswish")
@@ -18,6 +23,14 @@ class Hardswish(ActivationFunction):
     input (:math:`f` is not monotonic on :math:`[-3, 0]`), so the input is saved for the
     backward, as PyTorch does.
 
+    ``compact=True`` (opt-in; exact is the default) keeps a 4-bit code of each input instead of
+    the input, an eighth of its memory: 0 for :math:`z \le -3`, 15 for :math:`z > 3`, else which
+    of 14 equal intervals of :math:`(-3, 3)` it lies in; the backward uses :math:`f'` at the
+    interval's middle (few-bit backward, Novikov et al., ICML 2023). The derivative used is
+    within :math:`1/14` of :math:`f'` for every input but :math:`z = 3` itself (where it takes
+    the middle piece's value), so each gradient element is within :math:`|\delta|/14`. Gradient
+    checks do not apply to this approximation (``approximate_options``).
+
     Shape: any; the output has the input's shape.
 
     Example::
@@ -28,18 +41,32 @@ class Hardswish(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.hardswish)
     kinks = (-3.0, 3.0)
+    approximate_options = {"compact": "few-bit derivative, within 1/14 of f'"}
     generate_vmap_rule = True
+    intermediates = 1  # the packed interval codes (empty unless compact)
 
     @staticmethod
-    def forward(x):
-        return torch.nn.functional.hardswish(x)
+    def forward(x, compact=False):
+        y = torch.nn.functional.hardswish(x)
+        return y, pack_intervals(x, BOUNDARIES) if compact else x.new_empty(0, dtype=torch.uint8)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(inputs[0])
+        x, ctx.compact = inputs
+        ctx.shape = x.shape
+        ctx.save_for_backward(output[1] if ctx.compact else x)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        slope = torch.where(x <= -3, 0.0, torch.where(x < 3, x / 3 + 0.5, 1.0))
-        return grad_output * slope
+        if ctx.compact:  # x holds the packed interval codes
+            slope = interval_values(x, ctx.shape, VALUES, grad_output.dtype)
+            return grad_output * slope if torch.is_grad_enabled() else slope.mul_(grad_output)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            slope = torch.where(x <= -3, 0.0, torch.where(x < 3, x / 3 + 0.5, 1.0))
+            return grad_output * slope
+        # u = -x/3 in one fresh buffer: u <= -1 (x >= 3) gives f' = 1, that is u = -1/2; then
+        # f' = 1/2 - u, and f' <= -1/2 (x <= -3) gives 0; each step an in-place threshold
+        u = torch.nn.functional.threshold_(torch.div(x, -3), -1.0, -0.5)
+        slope = torch.nn.functional.threshold_(u.neg_().add_(0.5), -0.5, 0.0)
+        return slope.mul_(grad_output)

@@ -13,8 +13,9 @@ class LogSigmoid(ActivationFunction):
 
     Computed stably (``F.logsigmoid`` never forms :math:`e^{-z}` for very negative :math:`z`):
     :math:`f(-1000) = -1000` and :math:`f(1000) = 0`, both finite. The derivative is written
-    from the output as ``-expm1(f(z))``, accurate also where :math:`f(z)` is tiny, so only the
-    output is saved for the backward (PyTorch saves the input and a buffer).
+    as :math:`1 - \sigma(z) = \sigma(-z)` from the saved input, accurate also where it is tiny
+    and one pass cheaper than :math:`-\operatorname{expm1}(f(z))` from the output; only the input
+    is saved for the backward (PyTorch saves the input and a buffer).
 
     Shape: any; the output has the input's shape.
 
@@ -33,9 +34,11 @@ class LogSigmoid(ActivationFunction):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
+        ctx.save_for_backward(inputs[0])
 
     @staticmethod
     def backward(ctx, grad_output):
-        (y,) = ctx.saved_tensors
-        return grad_output * -torch.expm1(y)
+        (x,) = ctx.saved_tensors
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            return grad_output * torch.sigmoid(-x)
+        return torch.neg(x).sigmoid_().mul_(grad_output)

@@ -50,13 +50,21 @@ class PReLU(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
-        positive = x > 0
         grad_x = grad_weight = None
+        a = weight.reshape(-1, *(1,) * (x.dim() - 2))  # slope per channel, on dim 1
+        dims = [d for d in range(x.dim()) if d != 1 or weight.numel() == 1]
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            positive = x > 0
+            if ctx.needs_input_grad[0]:
+                grad_x = torch.where(positive, grad_output, grad_output * a)
+            if ctx.needs_input_grad[1]:
+                grad_weight = torch.where(positive, 0, grad_output * x).sum(dims)
+                grad_weight = grad_weight.reshape(weight.shape)
+            return grad_x, grad_weight
+        # float masks in fresh buffers updated in place (no bool masks)
         if ctx.needs_input_grad[0]:
-            a = weight.reshape(-1, *(1,) * (x.dim() - 2))  # slope per channel, on dim 1
-            grad_x = torch.where(positive, grad_output, grad_output * a)
+            slope = torch.gt(x, 0, out=torch.empty_like(x)).mul_(1 - a).add_(a)  # 1 or a
+            grad_x = slope.mul_(grad_output)
         if ctx.needs_input_grad[1]:
-            dims = [d for d in range(x.dim()) if d != 1 or weight.numel() == 1]
-            grad_weight = torch.where(positive, 0, grad_output * x).sum(dims)
-            grad_weight = grad_weight.reshape(weight.shape)
+            grad_weight = x.clamp(max=0).mul_(grad_output).sum(dims).reshape(weight.shape)
         return grad_x, grad_weight

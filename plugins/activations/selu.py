@@ -44,4 +44,9 @@ class SELU(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        return torch.where(y > 0, grad_output * SCALE, grad_output * (y + SCALE * ALPHA))
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            return torch.where(y > 0, grad_output * SCALE, grad_output * (y + SCALE * ALPHA))
+        # f' = min(y, 0) + lambda alpha + [y > 0] (lambda - lambda alpha), in fresh buffers
+        step = torch.gt(y, 0, out=torch.empty_like(y))
+        slope = y.clamp(max=0).add_(SCALE * ALPHA).add_(step, alpha=SCALE - SCALE * ALPHA)
+        return slope.mul_(grad_output)

@@ -36,4 +36,6 @@ class Sigmoid(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (s,) = ctx.saved_tensors
-        return grad_output * s * (1 - s)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            return grad_output * s * (1 - s)
+        return torch.addcmul(s, s, s, value=-1).mul_(grad_output)  # s - s^2, then times g

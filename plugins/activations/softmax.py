@@ -42,4 +42,6 @@ class Softmax(ActivationFunction):
     def backward(ctx, grad_output):
         (s,) = ctx.saved_tensors
         gs = grad_output * s
-        return torch.addcmul(gs, s, gs.sum(ctx.dim, keepdim=True), value=-1)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            return torch.addcmul(gs, s, gs.sum(ctx.dim, keepdim=True), value=-1)
+        return gs.addcmul_(s, gs.sum(ctx.dim, keepdim=True), value=-1)

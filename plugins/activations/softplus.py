@@ -47,6 +47,13 @@ class Softplus(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (t,) = ctx.saved_tensors
-        bt = ctx.beta * t
-        slope = -torch.expm1(-bt) if ctx.saved_output else torch.sigmoid(bt)
-        return torch.where(bt > ctx.threshold, grad_output, grad_output * slope)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            bt = ctx.beta * t
+            slope = -torch.expm1(-bt) if ctx.saved_output else torch.sigmoid(bt)
+            return torch.where(bt > ctx.threshold, grad_output, grad_output * slope)
+        if ctx.saved_output:
+            # above the threshold 1 - e^{-beta f} is 1 within e^{-t}: no branch is needed
+            return torch.mul(t, -ctx.beta).expm1_().mul_(grad_output).neg_()
+        linear = torch.gt(t, ctx.threshold / ctx.beta, out=torch.empty_like(t))
+        slope = torch.mul(t, ctx.beta).sigmoid_()
+        return slope.add_(linear.mul_(torch.rsub(slope, 1))).mul_(grad_output)

@@ -39,4 +39,6 @@ class Softshrink(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        return grad_output * (y != 0)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            return grad_output * (y != 0)
+        return torch.ne(y, 0, out=torch.empty_like(y)).mul_(grad_output)  # a float mask

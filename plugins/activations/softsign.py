@@ -36,5 +36,8 @@ class Softsign(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        d = 1 - y.abs()
-        return grad_output * d * d
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            d = 1 - y.abs()
+            return grad_output * d * d
+        d = torch.abs(y).sub_(1)  # -(1 - |y|), squared below
+        return d.mul_(d).mul_(grad_output)

@@ -11,7 +11,8 @@ class Tanhshrink(ActivationFunction):
         f(z) = z - \tanh(z), \qquad f'(z) = \tanh^2(z)
 
     The output does not give :math:`\tanh(z)` in closed form, so the input is saved for the
-    backward and the tanh recomputed there.
+    backward and the tanh recomputed there, as :math:`2\sigma(2z) - 1` (a sigmoid costs a
+    fraction of a tanh on the CPU; the result is exact to rounding, absolutely).
 
     Shape: any; the output has the input's shape.
 
@@ -35,5 +36,8 @@ class Tanhshrink(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        t = torch.tanh(x)
-        return grad_output * t * t
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            t = torch.tanh(x)
+            return grad_output * t * t
+        t = torch.mul(x, 2).sigmoid_().mul_(2).sub_(1)
+        return t.mul_(t).mul_(grad_output)

@@ -2,6 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LayerFunction, register_layer
+from plugins.bits import pack_bits, unpack_bits
 
 
 @register_layer("dropout")
@@ -16,7 +17,8 @@ class Dropout(LayerFunction):
 
     In eval mode (``training=False``) :math:`Z = X` and :math:`\partial L/\partial X = \delta`.
     The mask is drawn as ``torch.nn.functional.dropout`` draws it on the CPU (the same seed gives
-    the same mask) and saved as ``bool``, one byte per element; :math:`p = 1` gives zeros.
+    the same mask) and saved packed, one bit per element (``plugins.bits``; PyTorch keeps a
+    float per element); :math:`p = 1` gives zeros.
 
     Shape: any; the output has the input's shape.
 
@@ -30,20 +32,21 @@ class Dropout(LayerFunction):
 
     reference = staticmethod(F.dropout)
     example_input = (4, 5)
-    intermediates = 1  # the mask
+    intermediates = 1  # the mask, 8 elements per byte
     check_variants = ({}, {"p": 0.2})
 
     @staticmethod
     def forward(x, p=0.5, training=True):
         if not training or p == 0:  # the identity: no mask
-            return x, torch.empty(0, dtype=torch.bool, device=x.device)
-        mask = torch.empty_like(x, dtype=torch.bool).bernoulli_(1 - p)
-        return x * mask * _scale(p), mask
+            return x, torch.empty(0, dtype=torch.uint8, device=x.device)
+        noise = torch.empty_like(x).bernoulli_(1 - p)  # 0 or 1, as F.dropout draws it
+        return torch.mul(x, noise).mul_(_scale(p)), pack_bits(noise)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        _, ctx.p, training = inputs
+        x, ctx.p, training = inputs
         ctx.identity = not training or ctx.p == 0
+        ctx.shape = x.shape
         if not ctx.identity:
             ctx.save_for_backward(output[1])
 
@@ -51,8 +54,11 @@ class Dropout(LayerFunction):
     def backward(ctx, grad_output):
         if ctx.identity:
             return grad_output
-        (mask,) = ctx.saved_tensors
-        return grad_output * mask * _scale(ctx.p)
+        (packed,) = ctx.saved_tensors
+        scaled = unpack_bits(packed, ctx.shape, _scale(ctx.p), grad_output.dtype)  # M / (1 - p)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            return grad_output * scaled
+        return scaled.mul_(grad_output)
 
 
 def _scale(p):

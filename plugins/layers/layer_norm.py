@@ -1,3 +1,5 @@
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -65,14 +67,11 @@ class LayerNorm(LayerFunction):
 
     @staticmethod
     def forward(x, weight, bias, normalized_shape=None, eps=1e-5):
-        dims = tuple(range(-len(_shape(normalized_shape)), 0))
-        mean, rstd = statistics(x, dims, eps)
-        y = (x - mean) * rstd
-        if weight is not None:
-            y = y * weight
-        if bias is not None:
-            y = y + bias
-        return y, mean, rstd
+        # the native op computes y, the mean and 1/std in fused passes (a forward op; the
+        # backward is ours); low-precision inputs get their statistics in float32, cast back
+        shape = x.shape[x.dim() - len(_shape(normalized_shape)) :]
+        y, mean, rstd = torch.native_layer_norm(x, shape, weight, bias, eps)
+        return y, mean.to(x.dtype), rstd.to(x.dtype)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -85,8 +84,10 @@ class LayerNorm(LayerFunction):
     def backward(ctx, grad_output):
         x, weight, mean, rstd = ctx.saved_tensors
         dims = ctx.dims
-        if torch.is_grad_enabled():  # a double backward must see how mean and rstd depend on x
-            mean, rstd = statistics(x, dims, ctx.eps)
+        if not torch.is_grad_enabled():
+            return _fast_backward(ctx, x, weight, mean, rstd, grad_output)
+        # a double backward must see how mean and rstd depend on x
+        mean, rstd = statistics(x, dims, ctx.eps)
         x_hat = (x - mean) * rstd
         samples = tuple(range(x.dim() - len(dims)))
         grad_x = grad_w = grad_b = None
@@ -100,3 +101,27 @@ class LayerNorm(LayerFunction):
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad_output.sum(samples)
         return grad_x, grad_w, grad_b
+
+
+def _fast_backward(ctx, x, weight, mean, rstd, grad_output):
+    """The same gradients with the normalized dimensions flattened to one of size D, fresh
+    buffers updated in place, and the weighted sums over D as matrix-vector products (so that
+    :math:`g = \\gamma \\odot \\delta` is never formed); not differentiable."""
+    d = math.prod(x.shape[x.dim() - len(ctx.dims) :])
+    flat_x, delta = x.reshape(-1, d), grad_output.reshape(-1, d)
+    x_hat = torch.sub(flat_x, mean.reshape(-1, 1)).mul_(rstd.reshape(-1, 1))
+    grad_x = grad_w = grad_b = None
+    product = torch.mul(delta, x_hat) if weight is not None or ctx.needs_input_grad[0] else None
+    if weight is not None and ctx.needs_input_grad[1]:
+        grad_w = product.sum(0).reshape(weight.shape)
+    if ctx.has_bias and ctx.needs_input_grad[2]:
+        grad_b = delta.sum(0).reshape(weight.shape)
+    if ctx.needs_input_grad[0]:
+        w = weight.reshape(-1) if weight is not None else None
+        g_mean = (delta.sum(1) if w is None else delta @ w).div_(d).unsqueeze(1)
+        gx_mean = (product.sum(1) if w is None else product @ w).div_(d).unsqueeze(1)
+        # (g - mean(g) - x_hat mean(g x_hat)) rstd, with g = w delta formed on the fly
+        grad_x = x_hat.mul_(gx_mean)
+        grad_x = grad_x.sub_(delta) if w is None else grad_x.addcmul_(delta, w, value=-1)
+        grad_x = grad_x.add_(g_mean).mul_(rstd.reshape(-1, 1)).neg_().reshape(x.shape)
+    return grad_x, grad_w, grad_b

@@ -45,8 +45,7 @@ class Linear(LayerFunction):
 
     @staticmethod
     def forward(x, weight, bias):
-        z = x @ weight.mT
-        return z + bias if bias is not None else z
+        return F.linear(x, weight, bias)  # X W^T + b in one fused kernel
 
     @staticmethod
     def setup_context(ctx, inputs, output):

@@ -1,15 +1,31 @@
 import torch
-import torch.nn.functional as F
 
 from framework import register_layer
 from framework.function import RecurrentCellFunction
-from plugins.layers.rnn import affine_grads, recurrent_weights
+from plugins.layers.rnn import affine, affine_grads, recurrent_weights
 
 
 def lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     """The input, forget, cell and output gates, each :math:`(N, H)`."""
-    i, f, g, o = (F.linear(x, weight_ih, bias_ih) + F.linear(h, weight_hh, bias_hh)).chunk(4, 1)
+    i, f, g, o = affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh).chunk(4, 1)
     return torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+
+
+def _gates_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """The four gates side by side in one ``(N, 4H)`` buffer, activated in place; the cell gate
+    as :math:`\\tanh u = 2\\sigma(2u) - 1`, so that one sigmoid serves all four (a tanh costs
+    several sigmoids on the CPU)."""
+    z = affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+    g = z.chunk(4, 1)[2]
+    g.mul_(2)
+    z.sigmoid_()
+    g.mul_(2).sub_(1)
+    return z
+
+
+def _tanh(t):
+    """:math:`\\tanh t = 2\\sigma(2t) - 1` in a fresh buffer (exact to rounding, absolutely)."""
+    return torch.mul(t, 2).sigmoid_().mul_(2).sub_(1)
 
 
 def _native(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -38,7 +54,9 @@ class LSTMCell(RecurrentCellFunction):
     :math:`\partial L/\partial h = a W_{hh}`, :math:`\partial L/\partial W_{ih} = a^\top x`,
     :math:`\partial L/\partial W_{hh} = a^\top h`, :math:`\partial L/\partial b = \sum_n a`.
 
-    The gates are saved from the forward; a double backward recomputes them. The layer
+    The gates and :math:`\tanh(c')` are saved from the forward (the tanhs computed as
+    :math:`2\sigma(2u) - 1`: one sigmoid serves all gates); a double backward recomputes them
+    from the inputs. The layer
     (``LAYERS.build("lstm", ...)``) runs over the sequence as ``torch.nn.LSTM`` (parameters, tensor
     names ``weight_ih_l0`` …, initialisation), returning ``(output, (h_n, c_n))``.
 
@@ -58,7 +76,7 @@ class LSTMCell(RecurrentCellFunction):
     n_inputs = 3  # x, h, c
     example = {"input_size": 3, "hidden_size": 4}
     example_input = ((2, 3), (2, 4), (2, 4))
-    intermediates = 1  # the gates i, f, g, o
+    intermediates = 2  # the gates i, f, g, o side by side, and tanh(c')
     check_variants = ({}, {"bias": False})
 
     @staticmethod
@@ -67,22 +85,27 @@ class LSTMCell(RecurrentCellFunction):
 
     @staticmethod
     def forward(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
-        i, f, g, o = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
-        c_new = f * c + i * g
-        return o * torch.tanh(c_new), c_new, torch.cat((i, f, g, o), 1)
+        gates = _gates_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+        i, f, g, o = gates.chunk(4, 1)
+        c_new = torch.addcmul(f * c, i, g)
+        tanh_c = _tanh(c_new)
+        return o * tanh_c, c_new, gates, tanh_c
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(*inputs, output[1], output[2])
+        ctx.save_for_backward(*inputs, output[2], output[3])
 
     @staticmethod
     def backward(ctx, grad_h, grad_c):
-        x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, c_new, gates = ctx.saved_tensors
-        if torch.is_grad_enabled():  # a double backward must see how the gates depend on inputs
-            i, f, g, o = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
-        else:
-            i, f, g, o = gates.chunk(4, 1)
-        tanh_c = torch.tanh(c_new)
+        x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, gates, tanh_c = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if not torch.is_grad_enabled():
+            a, grad_c_prev = _fast_deltas(gates, c, tanh_c, grad_h, grad_c)
+            dx, dh, *rest = affine_grads(a, a, x, h, weight_ih, weight_hh, needs[:2] + needs[3:])
+            return dx, dh, grad_c_prev if needs[2] else None, *rest
+        # a double backward must see how the gates depend on the inputs
+        i, f, g, o = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+        tanh_c = torch.tanh(f * c + i * g)
         gamma = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
         a = torch.cat(
             (
@@ -93,6 +116,28 @@ class LSTMCell(RecurrentCellFunction):
             ),
             1,
         )
-        needs = ctx.needs_input_grad
         dx, dh, *rest = affine_grads(a, a, x, h, weight_ih, weight_hh, needs[:2] + needs[3:])
         return dx, dh, gamma * f if needs[2] else None, *rest
+
+
+def _fast_deltas(gates, c, tanh_c, grad_h, grad_c):
+    """The pre-activation gradient ``a`` and :math:`\\partial L/\\partial c`, each factor formed
+    in a fresh buffer updated in place (not differentiable)."""
+    i, f, g, o = gates.chunk(4, 1)
+    ho = grad_h * o
+    # gamma = delta_c + delta_h o (1 - tanh^2 c')
+    gamma = torch.addcmul(grad_c, ho, torch.mul(tanh_c, tanh_c).neg_().add_(1))
+    a_i = torch.mul(gamma, g).mul_(i)
+    a_f = torch.mul(gamma, c).mul_(f)
+    a_g = torch.mul(gamma, i)
+    a_o = ho.mul_(tanh_c)
+    a = torch.cat(
+        (
+            a_i.addcmul_(a_i, i, value=-1),  # gamma g i (1 - i)
+            a_f.addcmul_(a_f, f, value=-1),  # gamma c f (1 - f)
+            a_g.addcmul_(a_g, g * g, value=-1),  # gamma i (1 - g^2)
+            a_o.addcmul_(a_o, o, value=-1),  # delta_h tanh(c') o (1 - o)
+        ),
+        1,
+    )
+    return a, gamma.mul_(f)

@@ -53,6 +53,10 @@ class MaxPool2d(LayerFunction):
         kernel = _pair(kernel_size)
         stride = _pair(stride if stride is not None else kernel_size)
         padding, dilation = _pair(padding), _pair(dilation)
+        small = kernel[0] * kernel[1] <= 256
+        if _tiles(x.shape, kernel, stride, padding, dilation):
+            z, offset = _tiled_forward(x, kernel)
+            return z, offset if small else offset.to(torch.int32)
         z, index = F.max_pool2d(
             x, kernel, stride, padding, dilation, ceil_mode, return_indices=True
         )
@@ -61,7 +65,6 @@ class MaxPool2d(LayerFunction):
         top = _window_starts(z.shape[-2], stride[0], padding[0], x.device)[:, None]
         left = _window_starts(z.shape[-1], stride[1], padding[1], x.device)
         p, q = (rows - top) // dilation[0], (cols - left) // dilation[1]
-        small = kernel[0] * kernel[1] <= 256
         return z, (p * kernel[1] + q).to(torch.uint8 if small else torch.int32)
 
     @staticmethod
@@ -69,13 +72,17 @@ class MaxPool2d(LayerFunction):
         x, kernel_size, stride, padding, dilation, _ = inputs
         ctx.save_for_backward(output[1])
         ctx.input_shape = x.shape
-        ctx.kernel_w = _pair(kernel_size)[1]
+        ctx.kernel = _pair(kernel_size)
+        ctx.kernel_w = ctx.kernel[1]
         ctx.stride = _pair(stride if stride is not None else kernel_size)
         ctx.padding, ctx.dilation = _pair(padding), _pair(dilation)
 
     @staticmethod
     def backward(ctx, grad_output):
         (offset,) = ctx.saved_tensors
+        geometry = (ctx.input_shape, ctx.kernel, ctx.stride, ctx.padding, ctx.dilation)
+        if _tiles(*geometry) and not torch.is_grad_enabled():
+            return _tiled_backward(offset, grad_output, ctx.input_shape, ctx.kernel)
         offset = offset.long()
         height, width = ctx.input_shape[-2:]
         top = _window_starts(offset.shape[-2], ctx.stride[0], ctx.padding[0], offset.device)
@@ -85,3 +92,47 @@ class MaxPool2d(LayerFunction):
         index = (rows * width + cols).flatten(-2)
         zeros = grad_output.new_zeros((*ctx.input_shape[:-2], height * width))
         return zeros.scatter_add(-1, index, grad_output.flatten(-2)).reshape(ctx.input_shape)
+
+
+def _tiles(shape, kernel, stride, padding, dilation):
+    """Whether the windows tile the input exactly: stride = kernel, no padding or dilation."""
+    return (
+        tuple(stride) == tuple(kernel)
+        and tuple(padding) == (0, 0)
+        and tuple(dilation) == (1, 1)
+        and shape[-2] % kernel[0] == 0
+        and shape[-1] % kernel[1] == 0
+    )
+
+
+def _tiled_forward(x, kernel):
+    """Tiling windows: the maximum and its offset, the window's k_h·k_w planes (strided views of
+    the input, copied contiguous) compared in order; a later plane wins only if strictly greater,
+    so the first maximum is kept, as PyTorch."""
+    kh, kw = kernel
+    planes = [x[..., p::kh, q::kw].contiguous() for p in range(kh) for q in range(kw)]
+    best = planes[0]
+    offset = torch.zeros(best.shape, dtype=torch.uint8, device=x.device)
+    for t, plane in enumerate(planes[1:], 1):
+        better = torch.gt(plane, best).view(torch.uint8)
+        offset.add_(torch.rsub(offset, t).mul_(better))  # t where better, else unchanged
+        best = torch.maximum(best, plane)
+    return best, offset
+
+
+def _tiled_backward(offset, grad_output, input_shape, kernel):
+    """Tiling windows: each window's gradient scattered to its argmax; the flat index is the
+    window's first element plus a small table's entry for the offset (not differentiable)."""
+    kh, kw = kernel
+    *lead, h_out, w_out = offset.shape
+    width = input_shape[-1]
+    device = offset.device
+    first = torch.arange(h_out, device=device)[:, None] * (kh * width)
+    first = first + torch.arange(w_out, device=device) * kw
+    k = torch.arange(kh * kw, device=device)
+    within = (k // kw) * width + k % kw  # offset -> flat distance from the window's start
+    index = within.index_select(0, offset.reshape(-1).to(torch.int32)).reshape(offset.shape)
+    index = index.add_(first).flatten(-2)
+    grad = grad_output.new_zeros(*lead, input_shape[-2] * width)
+    grad.scatter_(-1, index, grad_output.flatten(-2))
+    return grad.reshape(input_shape)

@@ -28,14 +28,27 @@ def affine_grads(delta_ih, delta_hh, x, h, weight_ih, weight_hh, needs):
     of the two pre-activations: ``(dx, dh, dW_ih, dW_hh, db_ih, db_hh)``, ``None`` where not
     ``needs``-ed."""
     need_x, need_h, need_w_ih, need_w_hh, need_b_ih, need_b_hh = needs
+    grad_b_ih = delta_ih.sum(0) if need_b_ih else None
+    if need_b_hh:  # one sum serves both biases when the deltas are the same tensor
+        grad_b_hh = grad_b_ih if grad_b_ih is not None and delta_hh is delta_ih else None
+        grad_b_hh = delta_hh.sum(0) if grad_b_hh is None else grad_b_hh
     return (
         delta_ih @ weight_ih if need_x else None,
         delta_hh @ weight_hh if need_h else None,
         delta_ih.mT @ x if need_w_ih else None,
         delta_hh.mT @ h if need_w_hh else None,
-        delta_ih.sum(0) if need_b_ih else None,
-        delta_hh.sum(0) if need_b_hh else None,
+        grad_b_ih,
+        grad_b_hh if need_b_hh else None,
     )
+
+
+def affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """:math:`x W_{ih}^\\top + b_{ih} + h W_{hh}^\\top + b_{hh}`."""
+    if torch.is_grad_enabled():  # differentiable: a double backward recomputes it
+        return F.linear(x, weight_ih, bias_ih) + F.linear(h, weight_hh, bias_hh)
+    # one buffer: both biases in one multiply-add, the second product added in place
+    bias = None if bias_ih is None else bias_ih + bias_hh
+    return F.linear(x, weight_ih, bias).addmm_(h, weight_hh.mT)
 
 
 @register_layer("rnn")
@@ -82,7 +95,7 @@ class RNNCell(RecurrentCellFunction):
 
     @staticmethod
     def forward(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
-        return torch.tanh(F.linear(x, weight_ih, bias_ih) + F.linear(h, weight_hh, bias_hh))
+        return torch.tanh(affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -92,5 +105,8 @@ class RNNCell(RecurrentCellFunction):
     @staticmethod
     def backward(ctx, grad_output):
         x, h, weight_ih, weight_hh, h_new = ctx.saved_tensors
-        a = grad_output * (1 - h_new * h_new)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            a = grad_output * (1 - h_new * h_new)
+        else:
+            a = torch.addcmul(grad_output, grad_output, h_new.square(), value=-1)
         return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad)

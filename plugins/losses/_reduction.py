@@ -24,6 +24,14 @@ def reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     return loss
 
 
+def grad_scale(grad_output: torch.Tensor, shape: torch.Size, reduction: str) -> torch.Tensor:
+    """dL/dℓ broadcastable to ``shape``: one number (a 0-dim tensor) for "mean" and "sum", so
+    that a backward multiplies by it in place without materialising ``shape``."""
+    if reduction == "none":
+        return grad_output
+    return grad_output / shape.numel() if reduction == "mean" else grad_output
+
+
 def unreduce(grad_output: torch.Tensor, shape: torch.Size, reduction: str) -> torch.Tensor:
     """dL/dℓ for every element ℓ of the unreduced loss, shaped ``shape``."""
     if reduction == "none":

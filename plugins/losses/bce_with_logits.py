@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import reduce, unreduce
+from plugins.losses._reduction import check_reduction, grad_scale, unreduce
 
 
 def softplus(x):
@@ -28,6 +28,7 @@ class BCEWithLogits(LossFunction):
     finite for logits :math:`\pm 10^4`, where :math:`\log\sigma(x)` computed directly would not.
     The target derivative is
     :math:`w_i\left[r\,\operatorname{softplus}(-x_i) - \operatorname{softplus}(x_i)\right]`.
+    The forward is the native op (one fused pass); the backward is this formula.
 
     ``pos_weight`` :math:`r` weighs the positive term, one value per class (the last
     dimension); ``weight`` :math:`w` weighs each element, broadcast to the input. ``reduction``
@@ -59,13 +60,10 @@ class BCEWithLogits(LossFunction):
 
     @staticmethod
     def forward(input, target, weight=None, reduction="mean", pos_weight=None):
-        positive = softplus(-input) * target
-        if pos_weight is not None:
-            positive = positive * pos_weight.to(input.dtype)
-        loss = (1 - target) * softplus(input) + positive
-        if weight is not None:
-            loss = loss * weight.to(input.dtype)
-        return reduce(loss, reduction)
+        check_reduction(reduction)
+        return F.binary_cross_entropy_with_logits(
+            input, target, weight, reduction=reduction, pos_weight=pos_weight
+        )
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -76,6 +74,11 @@ class BCEWithLogits(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target, weight, pos_weight = ctx.saved_tensors
+        if weight is None and pos_weight is None and not torch.is_grad_enabled():
+            # sigma(x) - y, in one fresh buffer; for the target softplus(-x) - softplus(x) = -x
+            g = grad_scale(grad_output, input.shape, ctx.reduction)
+            grad = torch.sigmoid(input).sub_(target).mul_(g)
+            return (grad, torch.mul(input, g).neg_()) if ctx.needs_input_grad[1] else grad
         g = unreduce(grad_output, input.shape, ctx.reduction)
         if weight is not None:
             g = g * weight.to(input.dtype)

@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import check_reduction, reduce, unreduce
+from plugins.losses._reduction import check_reduction, unreduce
 
 _WEIGHT = torch.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=torch.float64)  # for check_variants
 
@@ -46,6 +46,11 @@ class CrossEntropy(LossFunction):
     targets. A probability target receives no gradient (it is a constant to this loss): the
     backward returns only the input's.
 
+    The forward is the native op (log-softmax and the pick in fused passes); the backward is
+    this formula, from the softmax of the saved logits (the memory PyTorch keeps for its
+    log-softmax), and for plain class indices (no weight, no smoothing) as :math:`p` with
+    1 subtracted at each target, scaled per sample.
+
     Shape: input :math:`(N, C)` or :math:`(N, C, d_1, \dots, d_K)` logits; target either
     integer classes in :math:`[0, C)` of shape :math:`(N)` or :math:`(N, d_1, \dots, d_K)`, or
     floating-point class probabilities of the input's shape; ``weight`` :math:`(C)`.
@@ -77,10 +82,14 @@ class CrossEntropy(LossFunction):
         input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
     ):
         check_reduction(reduction)
-        coef, divisor = class_coefficients(input, target, weight, ignore_index, label_smoothing)
-        log_p = input - torch.logsumexp(input, dim=1, keepdim=True)
-        loss = -torch.where(coef == 0, 0.0, coef * log_p).sum(1)
-        return loss.sum() / divisor if reduction == "mean" else reduce(loss, reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            weight,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            label_smoothing=label_smoothing,
+        )
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -93,6 +102,9 @@ class CrossEntropy(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target, weight = ctx.saved_tensors
+        plain = weight is None and ctx.label_smoothing == 0 and not target.is_floating_point()
+        if plain and not torch.is_grad_enabled():
+            return _index_target_grad(input, target, ctx.ignore_index, ctx.reduction, grad_output)
         coef, divisor = class_coefficients(
             input, target, weight, ctx.ignore_index, ctx.label_smoothing
         )
@@ -103,3 +115,15 @@ class CrossEntropy(LossFunction):
             g = unreduce(grad_output, shape, ctx.reduction)
         p = torch.softmax(input, dim=1)
         return (p * coef.sum(1, keepdim=True) - coef) * g.unsqueeze(1)
+
+
+def _index_target_grad(input, target, ignore_index, reduction, grad_output):
+    """(p - onehot(y)) g_i per sample, 0 for ignored samples: the softmax in a fresh buffer,
+    1 subtracted at each target in place, then each sample scaled (not differentiable)."""
+    kept = target != ignore_index
+    index = torch.where(kept, target, 0).unsqueeze(1)
+    g = grad_output / kept.sum() if reduction == "mean" else grad_output
+    g = kept.to(input.dtype) * (g if reduction == "none" else g.expand(kept.shape))
+    p = torch.softmax(input, dim=1)
+    p.scatter_add_(1, index, torch.full_like(index, -1, dtype=p.dtype))
+    return p.mul_(g.unsqueeze(1))

@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import reduce, unreduce
+from plugins.losses._reduction import check_reduction, grad_scale, unreduce
 
 
 @register_loss("huber")
@@ -36,9 +36,8 @@ class Huber(LossFunction):
 
     @staticmethod
     def forward(input, target, reduction="mean", delta=1.0):
-        diff = (input - target).abs()
-        loss = torch.where(diff < delta, 0.5 * diff.square(), delta * (diff - 0.5 * delta))
-        return reduce(loss, reduction)
+        check_reduction(reduction)
+        return F.huber_loss(input, target, reduction=reduction, delta=delta)  # one fused pass
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -50,6 +49,11 @@ class Huber(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        diff = input - target
-        grad = diff.clamp(-ctx.delta, ctx.delta) * unreduce(grad_output, diff.shape, ctx.reduction)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            diff = input - target
+            grad = diff.clamp(-ctx.delta, ctx.delta)
+            grad = grad * unreduce(grad_output, diff.shape, ctx.reduction)
+        else:
+            grad = torch.sub(input, target).clamp_(-ctx.delta, ctx.delta)
+            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None)

@@ -1,7 +1,8 @@
+import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import reduce, unreduce
+from plugins.losses._reduction import check_reduction, grad_scale, unreduce
 
 
 @register_loss("mae", aliases=("l1",))
@@ -31,7 +32,8 @@ class MAE(LossFunction):
 
     @staticmethod
     def forward(input, target, reduction="mean"):
-        return reduce((input - target).abs(), reduction)
+        check_reduction(reduction)
+        return F.l1_loss(input, target, reduction=reduction)  # the native op: one fused pass
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -42,6 +44,10 @@ class MAE(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        diff = input - target
-        grad = diff.sign() * unreduce(grad_output, diff.shape, ctx.reduction)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            diff = input - target
+            grad = diff.sign() * unreduce(grad_output, diff.shape, ctx.reduction)
+        else:
+            grad = torch.sub(input, target).sign_()
+            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None)

@@ -1,7 +1,8 @@
+import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import reduce, unreduce
+from plugins.losses._reduction import check_reduction, grad_scale, unreduce
 
 
 @register_loss("mse", aliases=("l2",))
@@ -14,7 +15,8 @@ class MSE(LossFunction):
 
     (the classic cheat sheet's ``MSE_prime = yHat - y`` drops the :math:`2/m`). ``reduction``
     as PyTorch: ``"mean"`` divides by the number of elements, ``"sum"`` does not, ``"none"``
-    keeps the elementwise squares. The target receives the opposite gradient.
+    keeps the elementwise squares. The target receives the opposite gradient. The forward is
+    the native op (one fused pass); the backward is this formula.
 
     Shape: input and target of the same shape.
 
@@ -29,7 +31,8 @@ class MSE(LossFunction):
 
     @staticmethod
     def forward(input, target, reduction="mean"):
-        return reduce((input - target).square(), reduction)
+        check_reduction(reduction)
+        return F.mse_loss(input, target, reduction=reduction)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -40,6 +43,10 @@ class MSE(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        diff = input - target
-        grad = 2 * diff * unreduce(grad_output, diff.shape, ctx.reduction)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            diff = input - target
+            grad = 2 * diff * unreduce(grad_output, diff.shape, ctx.reduction)
+        else:
+            grad = torch.sub(input, target)
+            grad = grad.mul_(2 * grad_scale(grad_output, grad.shape, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None)

@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import check_reduction, reduce, unreduce
+from plugins.losses._reduction import check_reduction, unreduce
 
 
 def target_weights(target, weight, ignore_index, dtype):
@@ -50,11 +50,9 @@ class NLL(LossFunction):
     @staticmethod
     def forward(input, target, weight=None, ignore_index=-100, reduction="mean"):
         check_reduction(reduction)
-        safe, w_y = target_weights(target, weight, ignore_index, input.dtype)
-        picked = input.gather(1, safe.unsqueeze(1)).squeeze(1)
-        # ignored samples add 0 even where their log-probability is -inf, as PyTorch
-        loss = torch.where(target != ignore_index, -w_y * picked, 0.0)
-        return loss.sum() / w_y.sum() if reduction == "mean" else reduce(loss, reduction)
+        weight = None if weight is None else weight.to(input.dtype)
+        # the native op (one fused pass); ignored samples add 0 even where x is -inf
+        return F.nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -73,5 +71,10 @@ class NLL(LossFunction):
             g = unreduce(grad_output / w_y.sum(), target.shape, "sum")
         else:
             g = unreduce(grad_output, target.shape, ctx.reduction)
-        one_hot = F.one_hot(safe, ctx.n_classes).movedim(-1, 1).to(ctx.dtype)
-        return -one_hot * (w_y * g).unsqueeze(1)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            one_hot = F.one_hot(safe, ctx.n_classes).movedim(-1, 1).to(ctx.dtype)
+            return -one_hot * (w_y * g).unsqueeze(1)
+        # -w_y g at each target, 0 elsewhere: zeros with one value scattered per sample
+        shape = (target.shape[0], ctx.n_classes, *target.shape[1:])
+        grad = torch.zeros(shape, dtype=ctx.dtype, device=target.device)
+        return grad.scatter_(1, safe.unsqueeze(1), (w_y * g).neg_().unsqueeze(1))

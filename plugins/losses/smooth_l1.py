@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
-from plugins.losses._reduction import reduce, unreduce
+from plugins.losses._reduction import check_reduction, grad_scale, unreduce
 
 
 @register_loss("smooth_l1")
@@ -34,9 +34,8 @@ class SmoothL1(LossFunction):
 
     @staticmethod
     def forward(input, target, reduction="mean", beta=1.0):
-        diff = (input - target).abs()
-        loss = torch.where(diff < beta, 0.5 * diff.square() / beta, diff - 0.5 * beta)
-        return reduce(loss, reduction)
+        check_reduction(reduction)
+        return F.smooth_l1_loss(input, target, reduction=reduction, beta=beta)  # one fused pass
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -48,7 +47,14 @@ class SmoothL1(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        diff = input - target
-        slope = diff.sign() if ctx.beta == 0 else (diff / ctx.beta).clamp(-1, 1)
-        grad = slope * unreduce(grad_output, diff.shape, ctx.reduction)
+        if torch.is_grad_enabled():  # double backward: differentiable, out of place
+            diff = input - target
+            slope = diff.sign() if ctx.beta == 0 else (diff / ctx.beta).clamp(-1, 1)
+            grad = slope * unreduce(grad_output, diff.shape, ctx.reduction)
+        elif ctx.beta == 0:
+            grad = torch.sub(input, target).sign_()
+            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction))
+        else:  # clamp(d / beta, -1, 1) = clamp(d, -beta, beta) / beta
+            grad = torch.sub(input, target).clamp_(-ctx.beta, ctx.beta)
+            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction) / ctx.beta)
         return grad, (-grad if ctx.needs_input_grad[1] else None)

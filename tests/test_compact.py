@@ -1,0 +1,115 @@
+"""Compact mode (``activation.compact=true``): the backward keeps a few-bit code of the input
+(or an exact 1-bit mask) instead of a tensor; it saves at most half the bytes, and its gradient
+is within the bound the plugin states (exactly the same for the 1-bit masks). Also the bit
+packing it rests on, and dropout's 1-bit mask."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from framework import ACTIVATIONS, LAYERS
+from framework.benchmarking import saved_tensor_bytes
+from framework.signature import signature_of
+from plugins.bits import pack_bits, pack_codes, unpack_bits, unpack_codes
+
+# name, parameters, largest derivative error the plugin's docstring states (0: exact)
+COMPACT = [
+    ("gelu", {}, 0.047),
+    ("gelu", {"approximate": "tanh"}, 0.047),
+    ("silu", {}, 0.044),
+    ("mish", {}, 0.044),
+    ("hardswish", {}, 1 / 14),
+    ("relu", {}, 0.0),
+    ("leaky_relu", {"negative_slope": 0.1}, 0.0),
+    ("relu6", {}, 0.0),
+    ("hardtanh", {}, 0.0),
+]
+IDS = [f"{n}{p or ''}" for n, p, _ in COMPACT]
+
+
+def _inputs() -> torch.Tensor:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 1000, generator=gen) * 2.5
+    x[0, :9] = torch.tensor([-1e4, -60.0, -6.0, -3.0, 0.0, 3.0, 6.0, 60.0, 1e4])
+    return x
+
+
+def _grad(module: torch.nn.Module, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(module(x), x, g)
+    return grad
+
+
+@pytest.mark.parametrize(("name", "params", "bound"), COMPACT, ids=IDS)
+def test_compact_saves_at_most_half_the_bytes(name: str, params: dict, bound: float) -> None:
+    x = _inputs().requires_grad_(True)
+    exact = saved_tensor_bytes(lambda: ACTIVATIONS.build(name, **params)(x))
+    compact = saved_tensor_bytes(lambda: ACTIVATIONS.build(name, compact=True, **params)(x))
+    assert compact <= 0.5 * exact
+    assert compact <= x.numel() // 2 + 16  # at most 4 bits per element
+
+
+@pytest.mark.parametrize(("name", "params", "bound"), COMPACT, ids=IDS)
+def test_compact_gradient_is_within_the_stated_bound(name: str, params: dict, bound: float) -> None:
+    x = _inputs()
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+    exact_module = ACTIVATIONS.build(name, **params)
+    compact_module = ACTIVATIONS.build(name, compact=True, **params)
+    torch.testing.assert_close(compact_module(x), exact_module(x), rtol=0, atol=0)
+    exact, compact = _grad(exact_module, x, g), _grad(compact_module, x, g)
+    if bound == 0:
+        torch.testing.assert_close(compact, exact, rtol=0, atol=0)
+        return
+    kinks = torch.zeros_like(x, dtype=torch.bool)
+    for k in getattr(exact_module.function, "kinks", ()):  # the derivative jumps there
+        kinks |= x == k
+    error = (compact - exact).abs()[~kinks]
+    assert (error <= bound * g.abs()[~kinks] + 1e-6).all(), float(error.max())
+
+
+@pytest.mark.parametrize(("name", "params", "bound"), COMPACT, ids=IDS)
+def test_compact_is_an_option_and_exact_stays_the_default(
+    name: str, params: dict, bound: float
+) -> None:
+    fn = ACTIVATIONS.get(name)
+    assert signature_of(fn).options["compact"] is False  # activation.compact=true in Hydra
+    assert all("compact" not in v for v in getattr(fn, "check_variants", ({},)))
+    if bound:  # an approximation on purpose, declared so
+        assert "compact" in fn.approximate_options
+
+
+def test_compact_mlp_saves_at_most_half_the_activation_layers_bytes() -> None:
+    from framework.bench import build_pair, saved_bytes
+
+    spec = {
+        "model": {"name": "mlp", "hidden": [64, 64]},
+        "activation": {"name": "gelu", "compact": True},
+    }
+    x, y = torch.randn(32, 20), torch.randint(0, 10, (32,))
+    plugin, native, plugin_loss, native_loss = build_pair(spec, (20,), "cpu")
+    mine, theirs = saved_bytes(plugin, plugin_loss, x, y), saved_bytes(native, native_loss, x, y)
+    assert mine["activation_layers"] <= 0.5 * theirs["activation_layers"]
+    assert mine["activations"] < theirs["activations"]
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 1003])
+def test_bits_round_trip(n: int) -> None:
+    mask = torch.rand(n, generator=torch.Generator().manual_seed(n)) > 0.5
+    packed = pack_bits(mask)
+    assert packed.dtype == torch.uint8 and packed.numel() == (n + 7) // 8
+    for dtype, value in ((torch.float32, 2.5), (torch.float64, -0.5), (torch.bfloat16, 2.0)):
+        assert torch.equal(unpack_bits(packed, mask.shape, value, dtype), mask.to(dtype) * value)
+    codes = torch.randint(0, 16, (n,), generator=torch.Generator().manual_seed(n))
+    assert pack_codes(codes).numel() == (n + 1) // 2
+    assert torch.equal(unpack_codes(pack_codes(codes), n).long(), codes)
+
+
+def test_dropout_keeps_one_bit_per_element() -> None:
+    drop = LAYERS.build("dropout", p=0.5)
+    x = torch.randn(100, 1000, requires_grad=True)
+    assert saved_tensor_bytes(lambda: drop(x)) <= x.numel() // 8
+    torch.manual_seed(0)
+    y = drop(x)
+    (grad,) = torch.autograd.grad(y, x, torch.ones_like(y))
+    torch.testing.assert_close(grad, (y != 0).float() * 2)
