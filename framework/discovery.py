@@ -105,6 +105,36 @@ def is_file_spec(spec: str) -> bool:
     return spec.endswith(".py") or "/" in spec or "\\" in spec
 
 
+def locate(spec: str) -> Path | None:
+    """Where ``imports`` entry ``spec`` is, without importing it: the resolved path of a plugin
+    file, or ``None`` for a findable module (finding one runs the packages above it).
+
+    Raises ``PluginImportError`` with a one-paragraph message if there is no such file or module.
+    """
+    if is_file_spec(spec):
+        path = Path(spec).expanduser().resolve()
+        if not path.is_file():
+            raise PluginImportError(
+                f"imports: the plugin file {spec!r} does not exist (looked for {path}). "
+                f"Give a path to a .py file (relative to the directory you run from) or a "
+                f"dotted module name that Python can import."
+            )
+        return path
+    try:
+        found = importlib.util.find_spec(spec)
+    except (ImportError, ValueError):
+        found = None
+    except Exception as exc:  # a package above the module fails to import
+        raise PluginImportError(_failure(f"the plugin module {spec!r}", exc, None)) from exc
+    if found is None:
+        raise PluginImportError(
+            f"imports: no module named {spec!r} and no such file. Give a dotted module name "
+            f"importable from the current environment (e.g. mylab.activations) or a path to a "
+            f".py file."
+        )
+    return None
+
+
 def import_plugins(spec: str) -> str:
     """Import a plugin file (``path/to/acts.py``) or module (``mylab.activations``).
 
@@ -113,16 +143,11 @@ def import_plugins(spec: str) -> str:
     """
     load_all()  # built-ins first, so a user plugin that shadows one is reported as a duplicate
     if is_file_spec(spec):
-        path = Path(spec).expanduser().resolve()
-        key = str(path)
+        key = str(Path(spec).expanduser().resolve())
         if key in _imported:
             return _imported[key]
-        if not path.is_file():
-            raise PluginImportError(
-                f"imports: the plugin file {spec!r} does not exist (looked for {path}). "
-                f"Give a path to a .py file (relative to the directory you run from) or a "
-                f"dotted module name that Python can import."
-            )
+        path = locate(spec)
+        assert path is not None
         digest = hashlib.sha1(key.encode()).hexdigest()[:8]
         module_name = f"framework_user_plugins.{path.stem}_{digest}"
         module_spec = importlib.util.spec_from_file_location(module_name, path)
@@ -139,18 +164,7 @@ def import_plugins(spec: str) -> str:
         return module_name
     if spec in _imported:
         return _imported[spec]
-    try:
-        found = importlib.util.find_spec(spec)  # imports (runs) the packages above it
-    except (ImportError, ValueError):
-        found = None
-    except Exception as exc:  # a package above the module fails to import
-        raise PluginImportError(_failure(f"the plugin module {spec!r}", exc, None)) from exc
-    if found is None:
-        raise PluginImportError(
-            f"imports: no module named {spec!r} and no such file. Give a dotted module name "
-            f"importable from the current environment (e.g. mylab.activations) or a path to a "
-            f".py file."
-        )
+    locate(spec)
     try:
         with origin(f"module:{spec}"):
             importlib.import_module(spec)

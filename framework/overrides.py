@@ -133,35 +133,14 @@ def prepare(argv: list[str]) -> tuple[CommandLine, Catalog]:
 
 
 def check_imports(imports: list[str]) -> None:
-    """Each ``imports`` entry is an existing .py file or an importable module (not imported yet)."""
-    import importlib.util
-
-    from framework.discovery import is_file_spec
+    """Each ``imports`` entry is an existing .py file or a findable module (not imported yet)."""
+    from framework.discovery import PluginImportError, locate
 
     for spec in imports:
-        if is_file_spec(spec):
-            if not Path(spec).expanduser().is_file():
-                raise ConfigError(
-                    f"imports: the plugin file {spec!r} does not exist (looked for "
-                    f"{Path(spec).expanduser().resolve()}). Give a path to a .py file relative to "
-                    f"the directory you run nn-train from, or a dotted module name."
-                )
-            continue
         try:
-            found = importlib.util.find_spec(spec)  # imports the packages above the module
-        except (ImportError, ValueError):
-            found = None
-        except Exception as exc:
-            raise ConfigError(
-                f"imports: {spec!r} cannot be found because a package above it fails to "
-                f"import: {type(exc).__name__}: {exc}"
-            ) from None
-        if found is None:
-            raise ConfigError(
-                f"imports: no module named {spec!r} and no file of that name. Give a dotted "
-                f"module name importable from this environment (e.g. mylab.activations) or a "
-                f"path to a .py file (e.g. imports=[my_plugins.py])."
-            )
+            locate(spec)
+        except PluginImportError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def check_overrides(cmd: CommandLine, catalog: Catalog) -> None:
