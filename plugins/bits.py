@@ -80,3 +80,12 @@ def interval_values(
     """``values[k]`` for each element's packed interval code ``k``, shaped ``shape``."""
     table = torch.tensor(values, dtype=dtype, device=packed.device)
     return table.index_select(0, unpack_codes(packed, shape.numel())).reshape(shape)
+
+
+def interval_grad(
+    packed: torch.Tensor, shape: torch.Size, values: tuple[float, ...], grad_output: torch.Tensor
+) -> torch.Tensor:
+    """Few-bit backward: ``grad_output`` times ``values[k]`` for each element's interval code
+    ``k`` (in place on the fresh slope buffer unless a double backward needs the graph)."""
+    slope = interval_values(packed, shape, values, grad_output.dtype)
+    return grad_output * slope if torch.is_grad_enabled() else slope.mul_(grad_output)

@@ -3,7 +3,7 @@ import math
 import torch
 
 from framework import ActivationFunction, register_activation
-from plugins.bits import interval_values, pack_intervals
+from plugins.bits import interval_grad, pack_intervals
 
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -94,9 +94,7 @@ class GELU(ActivationFunction):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         if ctx.compact:  # x holds the packed interval codes
-            values = INTERVALS[ctx.approximate][1]
-            slope = interval_values(x, ctx.shape, values, grad_output.dtype)
-            return grad_output * slope if torch.is_grad_enabled() else slope.mul_(grad_output)
+            return interval_grad(x, ctx.shape, INTERVALS[ctx.approximate][1], grad_output)
         if not torch.is_grad_enabled():
             return _fast_backward(x, grad_output, ctx.approximate)
         x2 = x * x  # double backward: differentiable, out of place

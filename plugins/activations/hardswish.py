@@ -1,7 +1,7 @@
 import torch
 
 from framework import ActivationFunction, register_activation
-from plugins.bits import interval_values, pack_intervals
+from plugins.bits import interval_grad, pack_intervals
 
 # compact mode: (-3, 3) cut into 14 equal intervals, f' at each middle; 0 below, 1 above
 BOUNDARIES = tuple(-3 + 6 * k / 14 for k in range(15))
@@ -60,8 +60,7 @@ class Hardswish(ActivationFunction):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         if ctx.compact:  # x holds the packed interval codes
-            slope = interval_values(x, ctx.shape, VALUES, grad_output.dtype)
-            return grad_output * slope if torch.is_grad_enabled() else slope.mul_(grad_output)
+            return interval_grad(x, ctx.shape, VALUES, grad_output)
         if torch.is_grad_enabled():  # double backward: differentiable, out of place
             slope = torch.where(x <= -3, 0.0, torch.where(x < 3, x / 3 + 0.5, 1.0))
             return grad_output * slope

@@ -1,7 +1,7 @@
 import torch
 
 from framework import ActivationFunction, register_activation
-from plugins.bits import interval_values, pack_intervals
+from plugins.bits import interval_grad, pack_intervals
 
 # compact mode: 16 intervals of z and f' on each (benchmarks/fewbit_tables.py)
 BOUNDARIES = (
@@ -63,8 +63,7 @@ class SiLU(ActivationFunction):
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         if ctx.compact:  # x holds the packed interval codes
-            slope = interval_values(x, ctx.shape, VALUES, grad_output.dtype)
-            return grad_output * slope if torch.is_grad_enabled() else slope.mul_(grad_output)
+            return interval_grad(x, ctx.shape, VALUES, grad_output)
         s = torch.sigmoid(x)
         if torch.is_grad_enabled():  # double backward: differentiable, out of place
             return grad_output * s * (1 + x * (1 - s))
