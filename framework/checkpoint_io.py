@@ -46,15 +46,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         return read_checkpoint(path, map_location=map_location or "cpu")
 
 
-def resume_step(ckpt_path: str | None) -> int | None:
-    """The global step a checkpoint was written at (where a resumed run's curves continue)."""
-    if not ckpt_path:
-        return None
-    from framework.checkpoint import read_checkpoint
-
-    return int(read_checkpoint(ckpt_path).get("global_step", 0)) or None
-
-
 def reliability_callbacks(cfg: Any, run_dir: Path) -> list[Any]:
     """RNG states in checkpoints, a stop at the first non-finite loss or gradient, and
     (``checkpoint.every_n_train_steps=N``) a ``last.ckpt`` every N steps."""

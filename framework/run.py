@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from framework.callbacks import build_callbacks
 from framework.checkpoint import read_checkpoint
-from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks, resume_step
+from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks
 from framework.data import build_datamodule
 from framework.discovery import import_plugins
 from framework.dry_run import dry_run
@@ -79,8 +79,10 @@ def train(cfg: DictConfig) -> float:
     if cfg.train:
         dry_run(module, next(iter(datamodule.val_dataloader())))
 
+    resumed_at = None  # the global step the checkpoint was written at
     if cfg.ckpt_path:
-        read_checkpoint(cfg.ckpt_path)  # a truncated or foreign file: one paragraph naming it
+        # read once here: a truncated or foreign file is one paragraph naming it
+        resumed_at = int(read_checkpoint(cfg.ckpt_path).get("global_step", 0)) or None
     callbacks, checkpoints = build_callbacks(cfg, run_dir, config)
     callbacks += reliability_callbacks(cfg, run_dir)
     logger = TensorBoardLogger(
@@ -90,7 +92,7 @@ def train(cfg: DictConfig) -> float:
         default_hp_metric=False,
         # a resumed run continues the curves: events the crashed run wrote after its
         # checkpoint are dropped, so no step appears twice
-        purge_step=resume_step(cfg.ckpt_path) if cfg.train else None,
+        purge_step=resumed_at if cfg.train else None,
     )
     trainer_args = trainer_arguments(cfg.trainer)
     trainer = L.Trainer(
