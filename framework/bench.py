@@ -299,12 +299,16 @@ def model_specs(settings: Settings) -> list[dict[str, Any]]:
     hidden = list(widths[1:-1])
     steps, features, size, lstm_batch = settings.lstm
     mlp = {"name": "mlp", "hidden": hidden}
+    # compact: "act" = activation.compact=true; "all" = also model.compact=true (the linear
+    # layers after an activation keep their input in bfloat16)
     specs = [
-        {"name": f"mlp_{act}" + ("_compact" if compact else ""), "model": mlp,
+        {"name": f"mlp_{act}" + {"": "", "act": "_compact", "all": "_compact_all"}[compact],
+         "model": {**mlp, **({"compact": True} if compact == "all" else {})},
          "activation": {"name": act, **({"compact": True} if compact else {})},
          "input": (widths[0],), "batch": batch, "digits_input": (64,)}
         for act, compact in (
-            ("relu", False), ("gelu", False), ("silu", False), ("gelu", True), ("silu", True)
+            ("relu", ""), ("gelu", ""), ("silu", ""), ("gelu", "act"), ("silu", "act"),
+            ("gelu", "all"), ("silu", "all"),
         )
     ]  # fmt: skip
     specs.append(

@@ -392,7 +392,9 @@ def _reference_call(fn: type[PluginFunction], case: Case) -> Callable[..., Any]:
     ref = fn.reference
     if ref is not None:
         n = len(case.module._signature.inputs) + len(case.module._signature.learnables)
-        options = {k: v for k, v in case.options().items()}
+        # approximate options (``compact``) are the plugin's own: no native op takes them
+        approximate = getattr(fn, "approximate_options", {})
+        options = {k: v for k, v in case.options().items() if k not in approximate}
         native_options = _accepted(ref, options)
         return lambda *ts: ref(*ts[:n], **native_options)
     return lambda *ts: fn.visible(fn.forward(*ts, *case.option_values()))

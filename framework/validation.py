@@ -199,6 +199,8 @@ def _validate_model(model: DictConfig, catalog: Catalog) -> None:
             _positive(f"model.{key}", model[key], integer=True)
     if "dropout" in model and not (_number(model.dropout) and 0 <= model.dropout < 1):
         raise ConfigError(f"model.dropout={model.dropout!r} must be a probability in [0, 1)")
+    if "compact" in model and not isinstance(model.compact, bool):
+        raise ConfigError(f"model.compact={model.compact!r} must be true or false")
     if model.get("norm") not in (None, "batch_norm", "layer_norm"):
         raise ConfigError(f"model.norm={model.norm!r} must be null, batch_norm or layer_norm")
     if model.name == "rnn":

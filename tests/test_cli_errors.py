@@ -54,6 +54,7 @@ def _nn_train_imports(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedP
         ),
         (["model=rnn", "model.cell=lstn"], ["model.cell='lstn' is not valid", "lstm"]),
         (["model=convnet", "model.channels=[8,-1]"], ["model.channels=[8, -1] must be"]),
+        (["model.compact=maybe"], ["model.compact='maybe' must be true or false"]),
     ],
 )
 def test_bad_input_is_one_paragraph_before_torch(

@@ -23,9 +23,14 @@ def test_slurm_cluster_config_composes_and_validates() -> None:
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(
             "config",
-            overrides=["cluster=slurm", "trainer=ddp", "trainer.accelerator=gpu",
-                       "trainer.num_nodes=2", "trainer.devices=4",
-                       "hydra.launcher.partition=gpu"],
+            overrides=[
+                "cluster=slurm",
+                "trainer=ddp",
+                "trainer.accelerator=gpu",
+                "trainer.num_nodes=2",
+                "trainer.devices=4",
+                "hydra.launcher.partition=gpu",
+            ],
             return_hydra_config=True,
         )
     launcher = cfg.hydra.launcher

@@ -113,3 +113,50 @@ def test_dropout_keeps_one_bit_per_element() -> None:
     y = drop(x)
     (grad,) = torch.autograd.grad(y, x, torch.ones_like(y))
     torch.testing.assert_close(grad, (y != 0).float() * 2)
+
+
+def test_compact_linear_keeps_a_bfloat16_input_and_bounds_the_weight_gradient() -> None:
+    gen = torch.Generator().manual_seed(2)
+    torch.manual_seed(0)
+    exact = LAYERS.build("linear", in_features=300, out_features=40)
+    compact = LAYERS.build("linear", in_features=300, out_features=40, compact=True)
+    compact.load_state_dict(exact.state_dict())
+    x = torch.randn(128, 300, generator=gen, requires_grad=True)
+    assert saved_tensor_bytes(lambda: compact(x)) == x.numel() * 2 + exact.weight.numel() * 4
+    assert saved_tensor_bytes(lambda: exact(x)) == x.numel() * 4 + exact.weight.numel() * 4
+    g = torch.randn(128, 40, generator=gen)
+    y_exact, y_compact = exact(x), compact(x)
+    torch.testing.assert_close(y_compact, y_exact, rtol=0, atol=0)  # the forward is exact
+    params = (x, exact.weight, exact.bias)
+    gx, gw, gb = torch.autograd.grad(y_exact, params, g)
+    cx, cw, cb = torch.autograd.grad(y_compact, (x, compact.weight, compact.bias), g)
+    torch.testing.assert_close(cx, gx, rtol=0, atol=0)
+    torch.testing.assert_close(cb, gb, rtol=0, atol=0)
+    bound = 2.0**-8 * (g.abs().mT @ x.detach().abs())  # the docstring's bound
+    assert ((cw - gw).abs() <= bound + 1e-6).all()
+    assert not torch.equal(cw, gw)  # it is the rounded input that was used
+
+
+def test_compact_linear_is_an_option_and_exact_stays_the_default() -> None:
+    fn = LAYERS.get("linear")
+    assert signature_of(fn).options["compact"] is False  # model.compact=true in Hydra
+    assert "compact" in fn.approximate_options
+
+
+def test_compact_mlp_with_compact_linear_layers_saves_at_most_half() -> None:
+    """activation.compact=true and model.compact=true: the whole network keeps at most half
+    the bytes its torch.nn twin keeps (neither weights nor the batch counted)."""
+    from framework.bench import build_pair, saved_bytes
+
+    for act in ("gelu", "silu"):
+        spec = {
+            "model": {"name": "mlp", "hidden": [64, 64], "compact": True},
+            "activation": {"name": act, "compact": True},
+        }
+        x, y = torch.randn(32, 20), torch.randint(0, 10, (32,))
+        plugin, native, plugin_loss, native_loss = build_pair(spec, (20,), "cpu")
+        compact = [m.options["compact"] for m in plugin if m.function.plugin_name == "linear"]
+        assert compact == [False, True, True]  # the first layer's input is the batch itself
+        mine = saved_bytes(plugin, plugin_loss, x, y)
+        theirs = saved_bytes(native, native_loss, x, y)
+        assert mine["activations"] <= 0.5 * theirs["activations"]

@@ -13,12 +13,20 @@ from tb import hparams_of, load_events, scalar_values
 def test_ddp_two_cpu_processes_match_single_process(tmp_path: Path, bent_file: Path) -> None:
     common = [f"imports=[{bent_file.name}]", "activation=bent_identity", "trainer.max_epochs=4"]
     ddp = run_cli(
-        "nn-train", *common, "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
-        "data.batch_size=32", "hydra.run.dir=ddp", cwd=tmp_path, timeout=600,
+        "nn-train",
+        *common,
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "data.batch_size=32",
+        "hydra.run.dir=ddp",
+        cwd=tmp_path,
+        timeout=600,
     )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    single = run_cli("nn-train", *common, "data.batch_size=64", "hydra.run.dir=single",
-                     cwd=tmp_path)
+    single = run_cli(
+        "nn-train", *common, "data.batch_size=64", "hydra.run.dir=single", cwd=tmp_path
+    )
     assert single.returncode == 0, single.stderr[-3000:]
 
     run = tmp_path / "ddp"

@@ -125,8 +125,9 @@ def test_every_command_of_the_guide_runs(tmp_path: Path) -> None:
     assert "my_act" in bench and "silu" in bench and "plugin/reference" in bench
     (sweep,) = (work / "multirun").glob("*/*")
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
-    activations = [next(k for k in j.split("_", 1)[1].split(",") if k.startswith("activation="))
-                   for j in jobs]
+    activations = [
+        next(k for k in j.split("_", 1)[1].split(",") if k.startswith("activation=")) for j in jobs
+    ]
     assert activations == ["activation=relu", "activation=my_act"]
     for job in jobs:
         assert (sweep / job / "checkpoints" / "last.ckpt").is_file()

@@ -72,13 +72,14 @@ def example_input(info: DataInfo) -> torch.Tensor:
     return torch.zeros(2, *info.input_shape)
 
 
-def head(width_from: torch.Tensor, out_features: int) -> list[nn.Module]:
-    """Flatten (if needed) and the output linear layer."""
+def head(width_from: torch.Tensor, out_features: int, compact: bool = False) -> list[nn.Module]:
+    """Flatten (if needed) and the output linear layer (``compact``: it keeps its input in
+    bfloat16 for the weight gradient; see the linear plugin)."""
     layers: list[nn.Module] = []
     if width_from.dim() > 2:
         layers.append(LAYERS.build("flatten"))
         width_from = width_from.flatten(1)
-    layers.append(
-        LAYERS.build("linear", in_features=int(width_from.shape[-1]), out_features=out_features)
-    )
+    width = int(width_from.shape[-1])
+    options = {"compact": True} if compact else {}
+    layers.append(LAYERS.build("linear", in_features=width, out_features=out_features, **options))
     return layers

@@ -21,8 +21,13 @@ def build(
         layers.append(LAYERS.build("flatten"))
         x = x.flatten(1)
     width = int(x.shape[-1])
-    for hidden in model.get("hidden") or []:
-        layers.append(LAYERS.build("linear", in_features=width, out_features=int(hidden)))
+    # model.compact: a linear layer whose input is a hidden activation keeps it in bfloat16
+    compact = bool(model.get("compact"))
+    for i, hidden in enumerate(model.get("hidden") or []):
+        options = {"compact": True} if compact and i > 0 else {}
+        layers.append(
+            LAYERS.build("linear", in_features=width, out_features=int(hidden), **options)
+        )
         norm = model.get("norm")
         if norm == "batch_norm":
             layers.append(LAYERS.build("batch_norm", num_features=int(hidden)))
@@ -32,7 +37,7 @@ def build(
         if model.get("dropout"):
             layers.append(LAYERS.build("dropout", p=float(model["dropout"])))
         width = int(hidden)
-    layers += head(trace(layers, example_input(info)), out)
+    layers += head(trace(layers, example_input(info)), out, compact and bool(model.get("hidden")))
     if model.get("output_activation"):
         layers.append(activation((str(model["output_activation"]), {})))
     return nn.Sequential(*layers)
