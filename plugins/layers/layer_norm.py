@@ -104,12 +104,14 @@ class LayerNorm(LayerFunction):
 
 
 def _fast_backward(ctx, x, weight, mean, rstd, grad_output):
-    """The same gradients with the normalized dimensions flattened to one of size D, fresh
-    buffers updated in place, and the weighted sums over D as matrix-vector products (so that
-    :math:`g = \\gamma \\odot \\delta` is never formed); not differentiable."""
+    """The same gradients with the normalized dimensions flattened to one of size D, and the
+    weighted sums over D as matrix-vector products (so that :math:`g = \gamma \odot \delta`
+    is never formed), and fresh buffers updated in place (a row-broadcast ``addcmul`` is slower
+    than two passes on the CPU). Not differentiable."""
     d = math.prod(x.shape[x.dim() - len(ctx.dims) :])
     flat_x, delta = x.reshape(-1, d), grad_output.reshape(-1, d)
-    x_hat = torch.sub(flat_x, mean.reshape(-1, 1)).mul_(rstd.reshape(-1, 1))
+    r = rstd.reshape(-1, 1)
+    x_hat = torch.sub(flat_x, mean.reshape(-1, 1)).mul_(r)
     grad_x = grad_w = grad_b = None
     product = torch.mul(delta, x_hat) if weight is not None or ctx.needs_input_grad[0] else None
     if weight is not None and ctx.needs_input_grad[1]:
@@ -120,8 +122,9 @@ def _fast_backward(ctx, x, weight, mean, rstd, grad_output):
         w = weight.reshape(-1) if weight is not None else None
         g_mean = (delta.sum(1) if w is None else delta @ w).div_(d).unsqueeze(1)
         gx_mean = (product.sum(1) if w is None else product @ w).div_(d).unsqueeze(1)
-        # (g - mean(g) - x_hat mean(g x_hat)) rstd, with g = w delta formed on the fly
-        grad_x = x_hat.mul_(gx_mean)
-        grad_x = grad_x.sub_(delta) if w is None else grad_x.addcmul_(delta, w, value=-1)
-        grad_x = grad_x.add_(g_mean).mul_(rstd.reshape(-1, 1)).neg_().reshape(x.shape)
+        # rstd (g - mean(g) - x_hat mean(g x_hat)), with g = w delta formed on the fly,
+        # over x_hat itself (no longer needed)
+        grad_x = x_hat.mul_(gx_mean.neg_()).sub_(g_mean)
+        grad_x = grad_x.add_(delta) if w is None else grad_x.addcmul_(delta, w)
+        grad_x = grad_x.mul_(r).reshape(x.shape)
     return grad_x, grad_w, grad_b
