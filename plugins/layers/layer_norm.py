@@ -105,7 +105,7 @@ class LayerNorm(LayerFunction):
 
 def _fast_backward(ctx, x, weight, mean, rstd, grad_output):
     """The same gradients with the normalized dimensions flattened to one of size D, and the
-    weighted sums over D as matrix-vector products (so that :math:`g = \gamma \odot \delta`
+    weighted sums over D as matrix-vector products (so that :math:`g = \\gamma \\odot \\delta`
     is never formed), and fresh buffers updated in place (a row-broadcast ``addcmul`` is slower
     than two passes on the CPU). Not differentiable."""
     d = math.prod(x.shape[x.dim() - len(ctx.dims) :])
