@@ -19,7 +19,9 @@ Sections:
 - **compile**: the MLP's step under ``torch.compile``, plugin ÷ compiled native, and the graph
   breaks ``torch._dynamo.explain`` finds.
 - **overhead**: the default ``nn-train`` experiment end to end against
-  ``benchmarks/plain_digits.py`` (the same training in plain PyTorch), and ``nn-train --help``.
+  ``benchmarks/plain_digits.py`` (the same training in plain PyTorch), and ``nn-train --help``;
+  also each side's import floor (a process importing only the libraries it cannot do without)
+  and the ratio of what is left beyond it.
 - **cuda**: the plugin and model figures on the GPU, with peak memory; skipped without one.
 
 Plugin and native steps always run alternately in one loop (``framework.benchmarking``) and the
@@ -576,6 +578,12 @@ def bench_compile(settings: Settings, device: str, log: Callable[[str], None]) -
 
 
 # -- framework overhead -----------------------------------------------------------------------
+#: what nn-train cannot start without (Lightning brings torch, torchmetrics and torch._dynamo)
+NN_TRAIN_IMPORTS = ("lightning", "hydra", "sklearn.datasets", "sklearn.model_selection")
+#: what the plain script imports
+PLAIN_IMPORTS = ("torch", "sklearn.datasets", "sklearn.model_selection")
+
+
 def bench_overhead(settings: Settings, log: Callable[[str], None]) -> dict[str, Any]:
     """The default ``nn-train`` experiment end to end against the plain script; ``--help``."""
     out: dict[str, Any] = {"epochs": settings.train_epochs}
@@ -592,6 +600,9 @@ def bench_overhead(settings: Settings, log: Callable[[str], None]) -> dict[str, 
     variants = {
         "nn_train": [python, "-m", "framework.train", f"trainer.max_epochs={epochs}"],
         "plain": [python, str(PLAIN_SCRIPT), "--epochs", str(epochs)],
+        # the floor under each: a process importing the libraries it cannot do without
+        "imports_nn_train": [python, "-c", f"import {', '.join(NN_TRAIN_IMPORTS)}"],
+        "imports_plain": [python, "-c", f"import {', '.join(PLAIN_IMPORTS)}"],
     }
     if not settings.quick:
         variants["nn_train_log_off"] = [*variants["nn_train"], "log=off"]
@@ -607,9 +618,20 @@ def bench_overhead(settings: Settings, log: Callable[[str], None]) -> dict[str, 
     for name, ts in times.items():
         out[f"{name}_s"] = statistics.median(ts)
     out["time_ratio"] = out["nn_train_s"] / out["plain_s"]
+    # what is left once each side's imports are paid, and the best ratio Lightning's imports allow
+    out["beyond_imports_ratio"] = (out["nn_train_s"] - out["imports_nn_train_s"]) / max(
+        out["plain_s"] - out["imports_plain_s"], 1e-9
+    )
+    out["import_floor_ratio"] = (
+        out["imports_nn_train_s"] + out["plain_s"] - out["imports_plain_s"]
+    ) / out["plain_s"]
     if "nn_train_log_off_s" in out:
         out["log_off_time_ratio"] = out["nn_train_log_off_s"] / out["plain_s"]
-    log(f"overhead: nn-train {out['time_ratio']:.2f}× plain, --help {out['help_s']:.1f} s")
+    log(
+        f"overhead: nn-train {out['time_ratio']:.2f}× plain (imports alone allow "
+        f"{out['import_floor_ratio']:.2f}×; beyond imports {out['beyond_imports_ratio']:.2f}×), "
+        f"--help {out['help_s']:.1f} s"
+    )
     return out
 
 
@@ -730,6 +752,12 @@ def render(report: dict[str, Any]) -> None:
             f"nn-train ({o['epochs']} epochs) {o['nn_train_s']:.1f} s ÷ plain script "
             f"{o['plain_s']:.1f} s = {o['time_ratio']:.2f}×{off}; "
             f"nn-train --help {o['help_s']:.2f} s"
+        )
+        console.print(
+            f"  imports alone: nn-train's {o['imports_nn_train_s']:.1f} s, the plain script's "
+            f"{o['imports_plain_s']:.1f} s: the best ratio they allow is "
+            f"{o['import_floor_ratio']:.2f}×; beyond imports nn-train takes "
+            f"{o['beyond_imports_ratio']:.2f}× the plain script's time"
         )
     if "skipped" in report.get("cuda", {}):
         console.print(f"CUDA: skipped ({report['cuda']['skipped']})")

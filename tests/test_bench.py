@@ -68,9 +68,8 @@ def test_every_builtin_plugin_with_a_reference_is_measured_at_each_size(report: 
 @pytest.mark.slow
 def test_models_compile_and_overhead_ratios(report: dict) -> None:
     names = {m["name"] for m in report["models"]}
-    assert {"mlp_relu", "mlp_gelu", "mlp_gelu_compact", "mlp_silu_compact", "convnet", "lstm"} <= (
-        names
-    )
+    expected = {"mlp_relu", "mlp_gelu", "mlp_gelu_compact", "mlp_silu_compact", "convnet", "lstm"}
+    assert expected | {"mlp_gelu_compact_all", "mlp_silu_compact_all"} <= names
     for m in report["models"]:
         assert _finite(m["time_ratio"]) and _finite(m["bytes_ratio"]), m
         assert _finite(m["activation_layer_bytes_ratio"]), m
@@ -80,3 +79,6 @@ def test_models_compile_and_overhead_ratios(report: dict) -> None:
     overhead = report["overhead"]
     assert _finite(overhead["help_s"])
     assert _finite(overhead["time_ratio"]) and _finite(overhead["plain_s"])
+    assert overhead["imports_nn_train_s"] < overhead["nn_train_s"]
+    assert overhead["imports_plain_s"] < overhead["plain_s"]
+    assert _finite(overhead["import_floor_ratio"]) and _finite(overhead["beyond_imports_ratio"])
