@@ -16,7 +16,8 @@ class MAE(LossFunction):
     The derivative is undefined where :math:`\hat y_i = y_i`; the subgradient 0 is used there,
     as PyTorch does. ``reduction`` as PyTorch: ``"mean"`` divides by the number of elements,
     ``"sum"`` does not, ``"none"`` keeps the elementwise :math:`|\hat y - y|`. The target
-    receives the opposite gradient.
+    receives the opposite gradient. The backward keeps only :math:`d = \hat y - y` (one tensor;
+    PyTorch's composite op keeps the same), not the input and the target.
 
     Shape: input and target of the same shape.
 
@@ -29,25 +30,27 @@ class MAE(LossFunction):
 
     reference = staticmethod(F.l1_loss)
     check_variants = ({}, {"reduction": "sum"}, {"reduction": "none"})
+    intermediates = 1  # the difference, kept for the backward
 
     @staticmethod
     def forward(input, target, reduction="mean"):
         check_reduction(reduction)
-        return F.l1_loss(input, target, reduction=reduction)  # the native op: one fused pass
+        diff = torch.sub(input, target)
+        if reduction == "none":
+            return diff.abs(), diff
+        total = torch.linalg.vector_norm(diff, 1)  # sum |d| in one pass, nothing materialised
+        return (total / diff.numel() if reduction == "mean" else total), diff
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        input, target, reduction = inputs
-        ctx.save_for_backward(input, target)
-        ctx.reduction = reduction
+        ctx.reduction = inputs[2]
+        ctx.save_for_backward(output[1])  # only the sign of the difference is needed: keep d
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, target = ctx.saved_tensors
+        (diff,) = ctx.saved_tensors
         if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            diff = input - target
             grad = diff.sign() * unreduce(grad_output, diff.shape, ctx.reduction)
         else:
-            grad = torch.sub(input, target).sign_()
-            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction))
+            grad = torch.sign(diff).mul_(grad_scale(grad_output, diff.shape, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None)
