@@ -125,8 +125,8 @@ def _check_log(log: Any) -> None:
                 f"log.{key} is not a logging option.{hint} Valid options: {', '.join(valid)}"
             )
     for key in LOG_SWITCHES:
-        if key in log and not isinstance(log[key], bool):
-            raise ConfigError(f"log.{key}={log[key]!r} must be true or false")
+        if key in log:
+            _boolean(f"log.{key}", log[key])
     for key in LOG_INTERVALS:
         if key in log:
             _positive(f"log.{key}", log[key], integer=True)
@@ -199,8 +199,8 @@ def _validate_model(model: DictConfig, catalog: Catalog) -> None:
             _positive(f"model.{key}", model[key], integer=True)
     if "dropout" in model and not (_number(model.dropout) and 0 <= model.dropout < 1):
         raise ConfigError(f"model.dropout={model.dropout!r} must be a probability in [0, 1)")
-    if "compact" in model and not isinstance(model.compact, bool):
-        raise ConfigError(f"model.compact={model.compact!r} must be true or false")
+    if "compact" in model:
+        _boolean("model.compact", model.compact)
     if model.get("norm") not in (None, "batch_norm", "layer_norm"):
         raise ConfigError(f"model.norm={model.norm!r} must be null, batch_norm or layer_norm")
     if model.name == "rnn":
@@ -260,6 +260,11 @@ def _positive(key: str, value: Any, integer: bool = False) -> None:
     if not ok:
         kind = "a positive whole number" if integer else "a positive number"
         raise ConfigError(f"{key}={value!r} must be {kind}")
+
+
+def _boolean(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}={value!r} must be true or false")
 
 
 def _choice(key: str, value: Any, valid: tuple[str, ...]) -> None:
