@@ -305,8 +305,8 @@ def model_specs(settings: Settings) -> list[dict[str, Any]]:
     # layers after an activation keep their input in bfloat16)
     specs = [
         {"name": f"mlp_{act}" + {"": "", "act": "_compact", "all": "_compact_all"}[compact],
-         "model": {**mlp, **({"compact": True} if compact == "all" else {})},
-         "activation": {"name": act, **({"compact": True} if compact else {})},
+         "model": {**mlp, "compact": compact == "all"},
+         "activation": {"name": act, "compact": bool(compact)},
          "input": (widths[0],), "batch": batch, "digits_input": (64,)}
         for act, compact in (
             ("relu", ""), ("gelu", ""), ("silu", ""), ("gelu", "act"), ("silu", "act"),

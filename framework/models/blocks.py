@@ -80,6 +80,7 @@ def head(width_from: torch.Tensor, out_features: int, compact: bool = False) -> 
         layers.append(LAYERS.build("flatten"))
         width_from = width_from.flatten(1)
     width = int(width_from.shape[-1])
-    options = {"compact": True} if compact else {}
-    layers.append(LAYERS.build("linear", in_features=width, out_features=out_features, **options))
+    layers.append(
+        LAYERS.build("linear", in_features=width, out_features=out_features, compact=compact)
+    )
     return layers

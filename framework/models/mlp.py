@@ -24,9 +24,10 @@ def build(
     # model.compact: a linear layer whose input is a hidden activation keeps it in bfloat16
     compact = bool(model.get("compact"))
     for i, hidden in enumerate(model.get("hidden") or []):
-        options = {"compact": True} if compact and i > 0 else {}
         layers.append(
-            LAYERS.build("linear", in_features=width, out_features=int(hidden), **options)
+            LAYERS.build(
+                "linear", in_features=width, out_features=int(hidden), compact=compact and i > 0
+            )
         )
         norm = model.get("norm")
         if norm == "batch_norm":
