@@ -32,8 +32,10 @@ FILE_GROUPS = (
     "debug",
     "hparams_search",
     "log",
+    "logger",
     "cluster",
 )
+MULTI_GROUPS = ("logger",)  # logger=[tensorboard,csv]: several options at once
 
 
 @dataclass
@@ -153,8 +155,10 @@ def check_overrides(cmd: CommandLine, catalog: Catalog) -> None:
             for value in values_of(ov):
                 if value is None and key == "experiment":
                     continue
-                if not isinstance(value, str) or value not in valid:
-                    raise ConfigError(_unknown_option(key, value, valid))
+                several = key in MULTI_GROUPS and isinstance(value, list) and value
+                for one in value if several else [value]:
+                    if not isinstance(one, str) or one not in valid:
+                        raise ConfigError(_unknown_option(key, one, valid))
             chosen[key] = [str(v) for v in values_of(ov)]
     for ov in cmd.overrides:
         key = ov.key_or_group.lstrip("+~")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -9,19 +10,22 @@ from typing import Any
 import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
-from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from framework.callbacks import build_callbacks
+from framework.callbacks.metrics_file import MetricsHistory, write_metrics_file
+from framework.callbacks.user import merge_callbacks, user_callbacks
 from framework.checkpoint import read_checkpoint
 from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks
 from framework.data import build_datamodule
 from framework.discovery import import_plugins
 from framework.dry_run import dry_run
-from framework.errors import ConfigError
+from framework.errors import ConfigError, TrainingError
+from framework.loggers import build_loggers
 from framework.models import build_model, plugin_params
 from framework.overrides import AUTO_LOSS
 from framework.registries import LOSSES
+from framework.summary import print_summary
 from framework.task import TaskModule
 from framework.trainer_args import trainer_arguments
 from framework.validation import check_monitor
@@ -32,19 +36,27 @@ DEFAULT_LOSS = {"multiclass": "cross_entropy", "binary": "bce_with_logits", "reg
 
 def _quiet_lightning() -> None:
     """Lightning's messages go through Hydra's logging (console and train.log), once, minus ads."""
-    import logging
     import warnings
 
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # Lightning's INFO lines (devices, "Restoring states" …) go to train.log only: on the
+    # console they would break into the progress bar
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.addFilter(_not_lightning_info)
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
         lambda record: "Tip:" not in record.getMessage()
     )
     warnings.filterwarnings("ignore", message=r".*treespec, LeafSpec.*")
     # the data modules' samplers resume mid-epoch themselves (framework.data.sampler)
     warnings.filterwarnings("ignore", message=r".*resuming from a checkpoint that ended before")
+
+
+def _not_lightning_info(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith("lightning")
 
 
 def train(cfg: DictConfig) -> float:
@@ -83,56 +95,63 @@ def train(cfg: DictConfig) -> float:
     if cfg.ckpt_path:
         # read once here: a truncated or foreign file is one paragraph naming it
         resumed_at = int(read_checkpoint(cfg.ckpt_path).get("global_step", 0)) or None
-    callbacks, checkpoints = build_callbacks(cfg, run_dir, config)
-    callbacks += reliability_callbacks(cfg, run_dir)
-    logger = TensorBoardLogger(
-        save_dir=str(run_dir),
-        name="",
-        version="",
-        default_hp_metric=False,
-        # a resumed run continues the curves: events the crashed run wrote after its
-        # checkpoint are dropped, so no step appears twice
-        purge_step=resumed_at if cfg.train else None,
+    builtin, _ = build_callbacks(cfg, run_dir, config)
+    history = MetricsHistory()
+    callbacks = merge_callbacks(
+        [*builtin, *reliability_callbacks(cfg, run_dir)], user_callbacks(cfg.get("callbacks"))
     )
     trainer_args = trainer_arguments(cfg.trainer)
     trainer = L.Trainer(
         **trainer_args,
-        logger=logger,
-        callbacks=callbacks,
+        logger=build_loggers(cfg, purge_step=resumed_at if cfg.train else None),
+        callbacks=[*callbacks, history],
         default_root_dir=str(run_dir),
         plugins=[AtomicCheckpointIO()],
     )
 
-    metrics: dict[str, float] = {}
-    if cfg.train:
-        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path, weights_only=True)
-        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
-    if cfg.test:
-        best = checkpoints.best_model_path if cfg.train else None
-        ckpt = best or (None if cfg.train else cfg.ckpt_path)
-        for result in trainer.test(
-            module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True
-        ):
-            metrics.update(result)
-    _summary(run_dir, trainer, metrics)
-    score = checkpoints.best_model_score
+    status, error = "failed", None
+    try:
+        if cfg.train:
+            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path, weights_only=True)
+        if cfg.test:
+            checkpoints = trainer.checkpoint_callback
+            best = getattr(checkpoints, "best_model_path", None) if cfg.train else None
+            ckpt = best or (None if cfg.train else cfg.ckpt_path)
+            trainer.test(
+                module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True, verbose=False
+            )
+        status = _how_training_ended(trainer)
+    except BaseException as exc:
+        status = "diverged" if isinstance(exc, TrainingError) else "failed"
+        if isinstance(exc, KeyboardInterrupt | SystemExit) or trainer.interrupted:
+            status = "interrupted"
+        error = str(exc) or type(exc).__name__
+        raise
+    finally:
+        if trainer.global_rank == 0:
+            write_metrics_file(
+                run_dir,
+                history,
+                str(cfg.monitor),
+                status,
+                trainer.current_epoch,
+                trainer.global_step,
+                error,
+            )
+    if trainer.global_rank == 0:
+        print_summary(run_dir, history, str(cfg.monitor), status, trainer)
+    score = getattr(trainer.checkpoint_callback, "best_model_score", None)
     if score is None:
         value = trainer.callback_metrics.get(cfg.monitor)
         return float(value) if value is not None else math.nan
     return float(score)
 
 
-def _summary(run_dir: Path, trainer: L.Trainer, metrics: dict[str, float]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _how_training_ended(trainer: L.Trainer) -> str:
+    """``threshold`` when the monitored metric reached ``threshold``, else ``completed``."""
+    from lightning.pytorch.callbacks import EarlyStopping
 
-    table = Table(title=f"Run {run_dir}", show_header=True)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k in sorted(metrics):
-        table.add_row(k, f"{metrics[k]:.4f}")
-    console = Console()
-    console.print(table)
-    console.print(f"Stopped after {trainer.current_epoch} epoch(s) ({trainer.global_step} steps).")
-    console.print(f"TensorBoard logs: {run_dir}   (view with: nn-board {run_dir})")
-    console.print(f"Checkpoints: {run_dir / 'checkpoints'}")
+    for callback in trainer.callbacks:
+        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
+            return "threshold"
+    return "completed"

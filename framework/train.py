@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import hydra
@@ -22,29 +22,40 @@ from framework.overrides import prepare
 from framework.paths import CONF_DIR
 from framework.validation import validate_config
 
-_state: dict[str, Any] = {"catalog": None, "multirun": False, "failures": []}
+_state: dict[str, Any] = {
+    "catalog": None,
+    "multirun": False,
+    "failures": [],
+    "fixed": set(),  # keys the command line sets to one value: the same in every job
+    "jobs": [],  # the sweep's jobs, for its summary
+}
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point of ``nn-train``."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    # Any Trainer argument may be set, also those the trainer config does not list: Hydra's
-    # ++ adds or overrides (names are checked against lightning's Trainer before training).
-    argv = [f"++{a}" if a.startswith("trainer.") else a for a in argv]
+    # Any Trainer argument may be set, also those the trainer config does not list, and any
+    # callback named: Hydra's ++ adds or overrides (Trainer names are checked before training).
+    argv = [f"++{a}" if a.startswith(("trainer.", "callbacks.")) else a for a in argv]
     argv += resume_in_place(argv)
-    if not OmegaConf.has_resolver("plain_overrides"):  # sweep directory names without the ++
-        OmegaConf.register_new_resolver("plain_overrides", plain_overrides)
+    if not OmegaConf.has_resolver("swept_values"):  # sweep job directories: number + swept values
+        OmegaConf.register_new_resolver("swept_values", _job_label)
     try:
         cmd, catalog = prepare(argv)
     except ConfigError as exc:
         _report(exc)
         sys.exit(2)
-    _state.update(catalog=catalog, multirun=cmd.multirun, failures=[])
+    fixed = {ov.key_or_group.lstrip("+~") for ov in cmd.overrides if not ov.is_sweep_override()}
+    _state.update(catalog=catalog, multirun=cmd.multirun, failures=[], fixed=fixed, jobs=[])
     saved, sys.argv = sys.argv, [sys.argv[0], *argv]  # Hydra reads sys.argv
     try:
         _hydra_entry()
     finally:
         sys.argv = saved
+    if _state["jobs"]:
+        from framework.sweep_summary import print_sweep_summary
+
+        print_sweep_summary(_state["jobs"], _state["monitor"])
     failures = _state["failures"]
     if failures:
         print(f"nn-train: {len(failures)} job(s) of the sweep failed:", file=sys.stderr)
@@ -67,6 +78,15 @@ def run_job(cfg: DictConfig) -> float:
     """
     from framework.discovery import PluginImportError
 
+    if _in_sweep():
+        from hydra.core.hydra_config import HydraConfig
+
+        from framework.sweep_summary import Job
+
+        job = HydraConfig.get().job
+        run_dir = Path(HydraConfig.get().runtime.output_dir)
+        _state["jobs"].append(Job(int(job.num), _job_label(), run_dir))
+        _state["monitor"] = str(cfg.monitor)
     try:
         catalog: Catalog = _state["catalog"] or build_catalog(list(cfg.imports))
         if list(cfg.imports):
@@ -103,9 +123,13 @@ def resume_in_place(argv: list[str]) -> list[str]:
     return [f"hydra.run.dir={ckpt.parent.parent.resolve()}"]
 
 
-def plain_overrides(dirname: str) -> str:
-    """``++trainer.max_epochs=1,lr=2`` -> ``trainer.max_epochs=1,lr=2``."""
-    return re.sub(r"(^|,)[+~]+", r"\1", dirname)
+def _job_label() -> str:
+    """The swept values of the current job of a sweep (``activation=relu,optimizer.lr=0.01``)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from framework.sweep_summary import swept_values
+
+    return swept_values(list(HydraConfig.get().overrides.task), _state["fixed"])
 
 
 def _in_sweep() -> bool:
@@ -135,7 +159,7 @@ def _record_failure(exc: BaseException) -> str:
     from hydra.core.hydra_config import HydraConfig
 
     job = HydraConfig.get().job
-    label = f"job {job.num} ({plain_overrides(job.override_dirname) or 'no overrides'})"
+    label = f"job {job.num} ({_job_label() or 'no swept values'})"
     message = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
     _state["failures"].append((label, message))
     print(f"nn-train: {label} failed: {message}", file=sys.stderr)

@@ -22,8 +22,10 @@ def trainer_arguments(trainer: Any) -> dict[str, Any]:
     for key in args:
         if key in RESERVED:
             raise ConfigError(
-                f"trainer.{key} is set by nn-train itself (TensorBoard logger, callbacks, the "
-                f"run directory); change the log group or hydra.run.dir instead"
+                f"trainer.{key} is set by nn-train itself; choose loggers with "
+                f"logger=tensorboard|csv|mlflow (or a list, logger=[tensorboard,csv]), add "
+                f"callbacks with callbacks.NAME._target_=CLASS, and the run directory with "
+                f"hydra.run.dir=DIR"
             )
         if key not in valid:
             close = difflib.get_close_matches(key, valid, n=2, cutoff=0.6)

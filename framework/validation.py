@@ -94,6 +94,12 @@ def _validate(cfg: DictConfig, catalog: Catalog) -> None:
 
     if cfg.get("log") is not None:
         _check_log(cfg.log)
+    _check_targets("logger", cfg.get("logger"), "logger=tensorboard|csv|mlflow")
+    _check_targets(
+        "callbacks",
+        cfg.get("callbacks"),
+        "callbacks.NAME._target_=lightning.pytorch.callbacks.StochasticWeightAveraging",
+    )
 
     task = DATASETS[cfg.data.name].task
     if task == "auto":  # csv, npz: known once the data is read, unless data.task forces it
@@ -130,6 +136,17 @@ def _check_log(log: Any) -> None:
     for key in LOG_INTERVALS:
         if key in log:
             _positive(f"log.{key}", log[key], integer=True)
+
+
+def _check_targets(group: str, node: Any, example: str) -> None:
+    """Each entry of ``logger`` or ``callbacks`` is a mapping with a dotted ``_target_``."""
+    for name, entry in (node or {}).items():
+        target = entry.get("_target_") if OmegaConf.is_dict(entry) else None
+        if not (isinstance(target, str) and "." in target and " " not in target):
+            raise ConfigError(
+                f"{group}.{name} needs a _target_: the dotted path of the class to create "
+                f"(got {_plain(entry)!r}); e.g. {example}"
+            )
 
 
 def check_monitor(monitor: Any, task: str, data_name: str) -> None:

@@ -11,7 +11,8 @@ import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
-from framework.callbacks.hparams import HParamsCallback, metric_mode
+from framework.callbacks.hparams import HParamsCallback
+from framework.metric_names import metric_mode
 from framework.paths import CONF_DIR
 
 __all__ = ["build_callbacks", "log_options", "metric_mode"]
@@ -85,7 +86,6 @@ def build_callbacks(
                 stopping_threshold=float(cfg.threshold),
                 patience=sys.maxsize,
                 check_on_train_epoch_end=False,
-                verbose=True,
             )
         )
     callbacks += tensorboard_callbacks(log_options(cfg), config)

@@ -19,9 +19,12 @@ from framework.function import ActivationFunction
 
 def writer_of(trainer: L.Trainer) -> SummaryWriter | None:
     """The run's TensorBoard writer on the main process; ``None`` elsewhere or without one."""
-    if trainer.global_rank != 0 or not isinstance(trainer.logger, TensorBoardLogger):
+    if trainer.global_rank != 0:
         return None
-    return trainer.logger.experiment
+    for logger in trainer.loggers:  # logger=[csv,tensorboard]: wherever TensorBoard is
+        if isinstance(logger, TensorBoardLogger):
+            return logger.experiment
+    return None
 
 
 def add_summary(writer: SummaryWriter, summary: Any, step: int | None = None) -> None:
