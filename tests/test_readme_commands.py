@@ -191,3 +191,19 @@ def test_every_readme_command_runs(tmp_path: Path) -> None:
             )
             stdout = result.stdout
         CHECKS[command](Ran(work, stdout, sorted(runs() - before)))
+
+
+def test_the_readme_shows_what_nn_train_prints(tmp_path: Path) -> None:
+    """Blocks that start with ``$ COMMAND`` show that command's output (up to an ``…``)."""
+    shown = [
+        token.content.splitlines()
+        for token in MarkdownIt("commonmark").parse(README.read_text())
+        if token.type == "fence" and token.content.startswith("$ ")
+    ]
+    assert shown, "the README no longer shows a command's output"
+    for command, *lines in shown:
+        result = run_cli(*shlex.split(command[2:]), cwd=tmp_path)
+        printed = (result.stdout + result.stderr).splitlines()
+        for line in lines:
+            head = line.split("…")[0].rstrip()
+            assert any(p.startswith(head) for p in printed), f"{head!r} not in:\n{printed}"
