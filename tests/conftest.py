@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -74,3 +78,40 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 300
     return subprocess.run(
         cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def start_and_stop_board(cwd: Path, env: dict[str, str], *args: str) -> str:
+    """Start ``nn-board ARGS``, wait until TensorBoard answers, stop it as Ctrl-C (SIGTERM)
+    would; returns what it printed."""
+    proc = subprocess.Popen(
+        [str(BIN / "nn-board"), *args],
+        cwd=cwd,
+        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", first)
+        assert url, first + (proc.stdout.read() if proc.poll() is not None else "")
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, f"nn-board exited: {first}{proc.stdout.read()}"
+            try:
+                with urllib.request.urlopen(url.group(0), timeout=2) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("TensorBoard did not answer within 90 s")
+                time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, first + rest
+    assert "nn-board: stopped" in rest
+    return first + rest

@@ -11,15 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-import pytest
-from conftest import BIN, ROOT, run_cli
+from conftest import ROOT, run_cli, start_and_stop_board
 
 GUIDE = ROOT / "docs" / "writing-plugins.md"
 FILE_MARK = re.compile(r"<!-- file: (\S+) -->")
@@ -94,7 +90,7 @@ def test_every_command_of_the_guide_runs(tmp_path: Path) -> None:
         command = step[1]
         argv = shlex.split(command, comments=True)
         if argv == ["nn-board"]:
-            out[command] = _start_and_stop_board(work, env)
+            out[command] = start_and_stop_board(work, env)
             continue
         if argv[0] == "pip":
             assert argv[1] == "install"
@@ -143,42 +139,6 @@ def test_every_command_of_the_guide_runs(tmp_path: Path) -> None:
     groups = out["nn-train --help"].split("== Config ==")[0]
     assert re.search(r"^activation: .*\bmy_act\b", groups, re.M)
     assert re.search(r"^loss: .*\bmy_loss\b", groups, re.M)
-
-
-def _start_and_stop_board(cwd: Path, env: dict[str, str]) -> str:
-    """Start nn-board, wait until TensorBoard answers, stop it as Ctrl-C (SIGTERM) would."""
-    proc = subprocess.Popen(
-        [str(BIN / "nn-board")],
-        cwd=cwd,
-        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        first = proc.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+/", first)
-        assert url, first + (proc.stdout.read() if proc.poll() is not None else "")
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, f"nn-board exited: {first}{proc.stdout.read()}"
-            try:
-                with urllib.request.urlopen(url.group(0), timeout=2) as response:
-                    assert response.status == 200
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("TensorBoard did not answer within 90 s")
-                time.sleep(0.5)
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, first + rest
-    assert "nn-board: stopped" in rest
-    return first + rest
 
 
 def test_the_documented_failure_is_what_check_prints(tmp_path: Path) -> None:
