@@ -265,10 +265,11 @@ def test_nn_board_serves_the_newest_sweep_and_stops_on_ctrl_c(logs: Path) -> Non
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        assert f"http://{HOST}:{port}/" in first and "multirun/day/sweep" in first
+        assert f"http://{HOST}:{port}/#custom_scalars" in first and "multirun/day/sweep" in first
         base = f"http://{HOST}:{port}"
         runs = wait_until(lambda: get(base, "/data/runs"))
-        assert len(runs) == 3 and all(of_activation(runs, a) for a in ACTIVATIONS)
+        # each run named by its job number and swept value
+        assert sorted(runs) == sorted(f"{i} activation={a}" for i, a in enumerate(ACTIVATIONS))
     finally:
         code = stop(proc, signal.SIGINT)
     assert code == 0
@@ -276,16 +277,62 @@ def test_nn_board_serves_the_newest_sweep_and_stops_on_ctrl_c(logs: Path) -> Non
         s.connect((HOST, port))  # nothing listens any more
 
 
-def test_newest_run_by_modification_time(tmp_path: Path) -> None:
+def test_newest_run_with_events_by_modification_time(tmp_path: Path, capsys) -> None:
     from framework.board import newest_run
 
-    old, new = tmp_path / "multirun/d1/t1", tmp_path / "outputs/d2/t2"
-    for i, d in enumerate((new, old)):
+    old, new, failed = (
+        tmp_path / "multirun/d1/t1",
+        tmp_path / "outputs/d2/t2",
+        tmp_path / "outputs/d2/t3",
+    )
+    for i, d in enumerate((new, old, failed)):
         d.mkdir(parents=True)
+        if d != failed:
+            (d / "events.out.tfevents.1.host").write_bytes(b"")
         os.utime(d, (1000 + i, 1000 + i))
+    # the newest directory holds no events (a run that failed before training): skipped, said so
     assert newest_run(tmp_path) == old
+    assert f"skipped, no TensorBoard events: {failed}" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError):
         newest_run(tmp_path / "nothing")
+
+
+def test_runs_are_named_by_experiment_and_time_or_by_job_and_swept_values(tmp_path: Path) -> None:
+    from framework.board import named_runs, run_label
+
+    single = tmp_path / "outputs" / "2026-12-07" / "14-03-11"
+    (single / ".hydra").mkdir(parents=True)
+    (single / ".hydra" / "hydra.yaml").write_text(
+        "hydra:\n  runtime:\n    choices:\n      experiment: moons\n      data: moons\n"
+    )
+    plain = tmp_path / "outputs" / "2026-12-07" / "15-00-00"
+    (plain / ".hydra").mkdir(parents=True)
+    (plain / ".hydra" / "hydra.yaml").write_text(
+        "hydra:\n  runtime:\n    choices:\n      experiment: null\n      model: mlp\n"
+        "      data: digits\n"
+    )
+    sweeps = [tmp_path / "multirun" / "2026-12-07" / t for t in ("10-00-00", "11-00-00")]
+    jobs = []
+    for sweep in sweeps:
+        sweep.mkdir(parents=True)
+        (sweep / "multirun.yaml").write_text("{}\n")
+        job = sweep / "3_activation=tanh,optimizer.lr=0.03"
+        job.mkdir()
+        jobs.append(job)
+    assert run_label(single) == "moons 14-03-11 2026-12-07"
+    assert run_label(plain) == "mlp on digits 15-00-00 2026-12-07"
+    assert run_label(jobs[0]) == "3 activation=tanh optimizer.lr=0.03"
+    links = tmp_path / "links"
+    links.mkdir()
+    named_runs([single, plain, *jobs], links)
+    names = {p.name: p.resolve() for p in links.iterdir()}
+    assert names == {
+        "moons 14-03-11 2026-12-07": single,
+        "mlp on digits 15-00-00 2026-12-07": plain,
+        # jobs of two sweeps: each named by its sweep too
+        "10-00-00 3 activation=tanh optimizer.lr=0.03": jobs[0],
+        "11-00-00 3 activation=tanh optimizer.lr=0.03": jobs[1],
+    }
 
 
 # -- the pictures ---------------------------------------------------------------------------------
