@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from framework.catalog import Catalog, build_catalog
 from framework.errors import ConfigError
+from framework.monitor import optuna_direction
 from framework.overrides import prepare
 from framework.paths import CONF_DIR
 from framework.validation import validate_config
@@ -32,8 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     # ++ adds or overrides (names are checked against lightning's Trainer before training).
     argv = [f"++{a}" if a.startswith("trainer.") else a for a in argv]
     argv += resume_in_place(argv)
-    if not OmegaConf.has_resolver("plain_overrides"):  # sweep directory names without the ++
-        OmegaConf.register_new_resolver("plain_overrides", plain_overrides)
+    _register_resolvers()
     try:
         cmd, catalog = prepare(argv)
     except ConfigError as exc:
@@ -101,6 +101,17 @@ def resume_in_place(argv: list[str]) -> list[str]:
     if ckpt.parent.name != "checkpoints" or not ckpt.is_file():
         return []
     return [f"hydra.run.dir={ckpt.parent.parent.resolve()}"]
+
+
+def _register_resolvers() -> None:
+    """The resolvers conf/ uses: sweep directory names without the ``++``, and the Optuna
+    study's direction from ``monitor`` (maximise accuracy and r2, minimise losses and errors)."""
+    for name, resolver in (
+        ("plain_overrides", plain_overrides),
+        ("optuna_direction", optuna_direction),
+    ):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)
 
 
 def plain_overrides(dirname: str) -> str:

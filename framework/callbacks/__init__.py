@@ -11,7 +11,8 @@ import lightning as L
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
-from framework.callbacks.hparams import HParamsCallback, metric_mode
+from framework.callbacks.hparams import HParamsCallback
+from framework.monitor import metric_mode
 from framework.paths import CONF_DIR
 
 __all__ = ["build_callbacks", "log_options", "metric_mode"]

@@ -24,13 +24,9 @@ from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData, Sessi
 from torch.utils.tensorboard.summary import hparams
 
 from framework.callbacks.probes import add_summary, writer_of
+from framework.monitor import metric_mode
 
 BEST_PREFIX = "best/"
-
-
-def metric_mode(metric: str) -> str:
-    """Whether a metric improves upwards (accuracy, r2) or downwards (losses, errors)."""
-    return "max" if metric.rsplit("/", 1)[-1] in ("acc", "r2") else "min"
 
 
 def flat_hparams(config: dict[str, Any]) -> dict[str, Any]:
