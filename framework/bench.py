@@ -45,6 +45,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from framework.version import add_version_argument
+
 REPO = Path(__file__).resolve().parents[1]
 PLAIN_SCRIPT = REPO / "benchmarks" / "plain_digits.py"
 
@@ -773,6 +775,7 @@ def main(argv: list[str] | None = None) -> int:
         description="The performance report: every built-in plugin and whole training steps "
         "against native PyTorch, measured side by side (alternating, medians) in one run.",
     )
+    add_version_argument(parser)
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument(

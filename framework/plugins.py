@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from framework.version import add_version_argument
+
 KINDS = ("activation", "loss", "layer")
 CACHE_ENV = "NN_PLUGINS_CACHE"
 
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify and benchmark their hand-written backward passes, start a new one.",
         parents=[imports],
     )
+    add_version_argument(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_list = sub.add_parser(
         "list",

@@ -22,6 +22,7 @@ from framework.monitor import optuna_direction
 from framework.overrides import prepare
 from framework.paths import CONF_DIR
 from framework.validation import validate_config
+from framework.version import version_text
 
 _state: dict[str, Any] = {"catalog": None, "multirun": False, "failures": []}
 
@@ -29,6 +30,9 @@ _state: dict[str, Any] = {"catalog": None, "multirun": False, "failures": []}
 def main(argv: list[str] | None = None) -> None:
     """Console entry point of ``nn-train``."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "--version" in argv:  # ours, not Hydra's (which names only Hydra's version)
+        print(version_text("nn-train"))
+        sys.exit(0)
     # Any Trainer argument may be set, also those the trainer config does not list: Hydra's
     # ++ adds or overrides (names are checked against lightning's Trainer before training).
     argv = [f"++{a}" if a.startswith("trainer.") else a for a in argv]
