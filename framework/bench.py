@@ -45,6 +45,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from framework.version import add_version_argument
+
 REPO = Path(__file__).resolve().parents[1]
 PLAIN_SCRIPT = REPO / "benchmarks" / "plain_digits.py"
 
@@ -680,47 +682,55 @@ def run(settings: Settings, threads: int, log: Callable[[str], None]) -> dict[st
 
 
 def render(report: dict[str, Any]) -> None:
-    """The report as rich tables on stdout."""
+    """The report as tables on stdout (plain text when piped)."""
     from rich.console import Console
-    from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    from framework.console import print_table
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
     for where, part in (("CPU", report), ("CUDA", report.get("cuda", {}))):
         if "plugins" not in part:
             continue
         sizes = list(dict.fromkeys(r["size"] for r in part["plugins"]))
-        table = Table(title=f"Plugins on {where}: forward+backward, plugin ÷ native (median)")
-        for col in ("plugin", *(f"time {s}" for s in sizes), f"bytes {sizes[-1]}"):
-            table.add_column(col, justify="left" if col == "plugin" else "right")
-        table.add_column(f"ms {sizes[-1]} (plugin / native)", justify="right")
+        columns: list[Any] = ["plugin"]
+        columns += [(f"time {s}", "right") for s in sizes]
+        columns += [(f"bytes {sizes[-1]}", "right"), (f"ms {sizes[-1]} (plugin / native)", "right")]
         by_name: dict[str, dict[str, dict]] = {}
         for r in part["plugins"]:
             by_name.setdefault(f"{r['kind']}:{r['name']}", {})[r["size"]] = r
+        rows: list[list[str] | None] = []
         for name, at in by_name.items():
             last = at[sizes[-1]]
-            table.add_row(
-                name,
-                *(_ratio(at[s]["time_ratio"]) for s in sizes),
-                _ratio(last["bytes_ratio"]),
-                f"{last['plugin_s'] * 1e3:.2f} / {last['native_s'] * 1e3:.2f}",
+            rows.append(
+                [
+                    name,
+                    *(_ratio(at[s]["time_ratio"]) for s in sizes),
+                    _ratio(last["bytes_ratio"]),
+                    f"{last['plugin_s'] * 1e3:.2f} / {last['native_s'] * 1e3:.2f}",
+                ]
             )
         summary = part["plugin_summary"]
-        table.add_section()
-        table.add_row("median", *(_ratio(summary[s]["median_time_ratio"]) for s in sizes), "", "")
-        table.add_row(
-            "worst", *(f"{summary[s]['worst_time_ratio']:.2f} ({summary[s]['worst']})"
-                       for s in sizes), "", "",
+        rows.append(None)
+        rows.append(["median", *(_ratio(summary[s]["median_time_ratio"]) for s in sizes), "", ""])
+        rows.append(
+            ["worst", *(f"{summary[s]['worst_time_ratio']:.2f} ({summary[s]['worst']})"
+                        for s in sizes), "", ""]
         )  # fmt: skip
-        console.print(table)
-        models = Table(title=f"Training steps on {where}: plugin-built ÷ plain torch.nn")
-        for col in ("model", "step time", "saved bytes", "activation layers' bytes", "ms (p / n)"):
-            models.add_column(col, justify="left" if col == "model" else "right")
+        print_table(
+            f"Plugins on {where}: forward+backward, plugin ÷ native (median)", columns, rows
+        )
+        columns = ["model"]
+        columns += [
+            (c, "right")
+            for c in ("step time", "saved bytes", "activation layers' bytes", "ms (p / n)")
+        ]
         acc = any("acc_diff_points" in m for m in part["models"])
         peak = any("peak_ratio" in m for m in part["models"])
         if acc:
-            models.add_column("digits acc. (p / n, Δ points)", justify="right")
+            columns.append(("digits acc. (p / n, Δ points)", "right"))
         if peak:
-            models.add_column("peak memory", justify="right")
+            columns.append(("peak memory", "right"))
+        rows = []
         for m in part["models"]:
             cells = [
                 m["name"],
@@ -736,8 +746,8 @@ def render(report: dict[str, Any]) -> None:
                 )
             if peak:
                 cells.append(_ratio(m["peak_ratio"]))
-            models.add_row(*cells)
-        console.print(models)
+            rows.append(cells)
+        print_table(f"Training steps on {where}: plugin-built ÷ plain torch.nn", columns, rows)
     if "compile" in report:
         c = report["compile"]
         console.print(
@@ -773,6 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         description="The performance report: every built-in plugin and whole training steps "
         "against native PyTorch, measured side by side (alternating, medians) in one run.",
     )
+    add_version_argument(parser)
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument(

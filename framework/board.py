@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from framework.version import add_version_argument
+
 HOST = "127.0.0.1"  # never exposed beyond this machine
 RUN_ROOTS = ("outputs", "multirun")  # outputs/DATE/TIME (a run), multirun/DATE/TIME (a sweep)
 # TensorBoard keeps a sample of each tag's pictures (10 by default): keep every confusion matrix
@@ -147,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Without a directory: the newest run or sweep under outputs/ and multirun/. "
         "Stops cleanly on Ctrl-C.",
     )
+    add_version_argument(parser)
     parser.add_argument("dir", nargs="?", help="a run or sweep directory (default: the newest)")
     parser.add_argument("--all", action="store_true", help="every run under outputs/, multirun/")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")

@@ -19,11 +19,14 @@ import datetime
 import hashlib
 import inspect
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from framework.version import add_version_argument
 
 KINDS = ("activation", "loss", "layer")
 CACHE_ENV = "NN_PLUGINS_CACHE"
@@ -44,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify and benchmark their hand-written backward passes, start a new one.",
         parents=[imports],
     )
+    add_version_argument(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_list = sub.add_parser(
         "list",
@@ -55,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         f"Check results are cached in {cache_path()} (set {CACHE_ENV} to move it).",
     )
     p_list.add_argument("--kind", choices=KINDS, help="only plugins of this kind")
+    p_list.add_argument("--json", action="store_true", help="print the list as JSON")
     p_check = sub.add_parser(
         "check",
         parents=[imports],
@@ -65,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
         "every check passes. NAME may be kind:name (e.g. layer:linear).",
     )
     _names(p_check, "check")
+    p_check.add_argument(
+        "--json", action="store_true", help="print every plugin's every check as JSON"
+    )
     p_bench = sub.add_parser(
         "bench",
         parents=[imports],
@@ -136,43 +144,89 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nn-plugins: error: {exc}", file=sys.stderr)
         return 2
     if args.command == "list":
-        return _list(args.kind)
+        return _list(args.kind, args.json)
     if args.command == "bench":
         return _bench(args)
-    return _check(args.names, args.all, args.kind)
+    return _check(args.names, args.all, args.kind, args.json)
 
 
 # -- list -----------------------------------------------------------------------------------------
 STATUS_STYLE = {"passed": "green", "FAILED": "red", "stale": "yellow", "never": "dim"}
 
 
-def _list(kind: str | None) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from framework.discovery import load_errors
+def listing(kind: str | None = None) -> list[dict[str, Any]]:
+    """Every registered plugin (of ``kind``): kind, name, aliases, parameters with their defaults
+    (``required: True`` and no default for learnable ones), origin, last check's verdict.
+    Defaults are the Python values (``jsonable`` turns them into JSON's)."""
     from framework.registries import REGISTRIES
     from framework.signature import REQUIRED, signature_of
 
     cache = read_cache()
-    table = Table(title="Registered plugins")
-    for column in ("kind", "name", "parameters", "origin", "check"):
-        table.add_column(column)
+    plugins = []
     for k in (kind,) if kind else KINDS:
         for entry in REGISTRIES[k].entries():
             params = signature_of(entry.cls).parameters
-            shown = ", ".join(n if d is REQUIRED else f"{n}={d!r}" for n, d in params.items())
-            name = entry.name + (f" ({', '.join(entry.aliases)})" if entry.aliases else "")
-            status = check_status(cache, k, entry.name, entry.cls)
-            style = STATUS_STYLE[status]
-            table.add_row(k, name, shown or "-", entry.origin, f"[{style}]{status}[/{style}]")
-    console = Console()
-    # piped (grep, a file): one line per plugin, however long its origin's path
-    console = Console(width=console.width if console.is_terminal else 250)
-    console.print(table)
+            plugins.append(
+                {
+                    "kind": k,
+                    "name": entry.name,
+                    "aliases": list(entry.aliases),
+                    "parameters": [
+                        {"name": n, "required": True}
+                        if d is REQUIRED
+                        else {"name": n, "required": False, "default": d}
+                        for n, d in params.items()
+                    ],
+                    "origin": entry.origin,
+                    "check": check_status(cache, k, entry.name, entry.cls),
+                }
+            )
+    return plugins
+
+
+def _list(kind: str | None, as_json: bool = False) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.text import Text
+
+    from framework.console import print_table
+    from framework.discovery import load_errors
+
+    plugins = listing(kind)
+    if as_json:
+        errors = [{"source": e.source, "message": e.message} for e in load_errors]
+        print(json.dumps(jsonable({"plugins": plugins, "load_errors": errors}), indent=2))
+        return 0
+    rows = []
+    for p in plugins:
+        params = p["parameters"]
+        shown = ", ".join(
+            q["name"] if q["required"] else f"{q['name']}={q['default']!r}" for q in params
+        )
+        name = p["name"] + (f" ({', '.join(p['aliases'])})" if p["aliases"] else "")
+        status = Text(p["check"], style=STATUS_STYLE[p["check"]])
+        rows.append([p["kind"], name, shown or "-", p["origin"], status])
+    print_table("Registered plugins", ("kind", "name", "parameters", "origin", "check"), rows)
+    console = Console(highlight=False)
     for err in load_errors:
-        console.print(f"[red]failed to load[/red] {err.source}: {err.message}", soft_wrap=True)
+        console.print(
+            f"[red]failed to load[/red] {escape(f'{err.source}: {err.message}')}", soft_wrap=True
+        )
     return 0
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON can hold it: numbers, strings, booleans, null and lists as they are,
+    infinities and other objects as their ``repr``."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return repr(value)
 
 
 # -- the cache of check results -----------------------------------------------------------------
@@ -287,7 +341,7 @@ def _targets(
         return None
 
 
-def _check(names: list[str], all_: bool, kind: str | None) -> int:
+def _check(names: list[str], all_: bool, kind: str | None, as_json: bool = False) -> int:
     from rich.console import Console
 
     from framework.checking import check_plugin
@@ -299,25 +353,63 @@ def _check(names: list[str], all_: bool, kind: str | None) -> int:
         return 2
     failed = 0
     verdicts = []
+    plugins = []
     for k, name in targets:
         entry = REGISTRIES[k].entry(name)
-        all_passed = True
-        for report in check_plugin(k, name):
-            params = f" {report.params}" if report.params else ""
-            if report.passed:
-                skipped = [r for r in report.results if r.skipped]
-                note = f" ({len(skipped)} skipped: {skipped[0].detail})" if skipped else ""
-                console.print(f"[green]PASS[/green] {k} {name}{params}{note}")
-                continue
-            all_passed = False
-            console.print(f"[red]FAIL[/red] {k} {name}{params}")
-            for checks, detail in _grouped(report.failures):
-                console.print(f"    {checks}: {detail}", soft_wrap=True)
+        reports = check_plugin(k, name)
+        all_passed = all(report.passed for report in reports)
         failed += not all_passed
         verdicts.append((k, entry.name, entry.cls, all_passed))
+        plugins.append(_check_record(k, entry.name, all_passed, reports))
+        if not as_json:
+            _print_reports(console, k, name, reports)
     record_checks(verdicts)
-    console.print(f"{len(targets) - failed} passed, {failed} failed")
+    if as_json:
+        summary = {"passed": len(targets) - failed, "failed": failed}
+        print(json.dumps({"plugins": plugins, **summary}, indent=2))
+    else:
+        console.print(f"{len(targets) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _print_reports(console: Any, kind: str, name: str, reports: list[Any]) -> None:
+    from rich.markup import escape
+
+    for report in reports:
+        params = escape(f" {report.params}") if report.params else ""
+        if report.passed:
+            skipped = [r for r in report.results if r.skipped]
+            note = escape(f" ({len(skipped)} skipped: {skipped[0].detail})") if skipped else ""
+            console.print(f"[green]PASS[/green] {kind} {name}{params}{note}")
+            continue
+        console.print(f"[red]FAIL[/red] {kind} {name}{params}")
+        for checks, detail in _grouped(report.failures):
+            console.print(f"    {checks}: {escape(detail)}", soft_wrap=True)
+
+
+def _check_record(kind: str, name: str, passed: bool, reports: list[Any]) -> dict[str, Any]:
+    """One plugin's verdict for ``check --json``: per parameter variant, every check's outcome
+    (``passed``, ``failed`` or ``skipped``) and its message."""
+    return {
+        "kind": kind,
+        "name": name,
+        "passed": passed,
+        "variants": [
+            {
+                "params": jsonable(report.params),
+                "passed": report.passed,
+                "checks": [
+                    {
+                        "check": r.check,
+                        "status": "skipped" if r.skipped else "passed" if r.passed else "failed",
+                        "message": r.detail,
+                    }
+                    for r in report.results
+                ],
+            }
+            for report in reports
+        ],
+    }
 
 
 def _grouped(failures: list[Any]) -> list[tuple[str, str]]:
@@ -332,9 +424,10 @@ def _grouped(failures: list[Any]) -> list[tuple[str, str]]:
 def _bench(args: argparse.Namespace) -> int:
     import torch
     from rich.console import Console
-    from rich.table import Table
+    from rich.markup import escape
 
     from framework.benchmarking import bench_plugin, format_bytes, format_seconds
+    from framework.console import print_table
 
     targets = _targets("bench", args.names, args.all, args.kind)
     if targets is None:
@@ -348,16 +441,7 @@ def _bench(args: argparse.Namespace) -> int:
     dtype = getattr(torch, args.dtype)
     if args.threads:
         torch.set_num_threads(args.threads)
-    console = Console(highlight=False)
-    console = Console(highlight=False, width=console.width if console.is_terminal else 250)
-    table = Table(
-        title=f"Forward+backward, median of {args.repeats} ({args.size:,} elements, "
-        f"{args.dtype}, {device}); ratios are plugin/reference"
-    )
-    for column in ("kind", "plugin", "reference", "input"):
-        table.add_column(column)
-    for column in ("time", "ref. time", "ratio", "saved", "ref. saved", "ratio"):
-        table.add_column(column, justify="right")
+    rows = []
     errors = []
     for k, name in targets:
         try:
@@ -365,27 +449,37 @@ def _bench(args: argparse.Namespace) -> int:
         except Exception as exc:  # one broken plugin must not hide the others' numbers
             errors.append(f"{k} {name}: {type(exc).__name__}: {exc}")
             continue
-        table.add_row(
-            k,
-            b.name,
-            b.reference,
-            " ".join("×".join(map(str, s)) for s in b.shapes),
-            format_seconds(b.plugin_seconds),
-            format_seconds(b.reference_seconds),
-            _ratio(b.time_ratio),
-            format_bytes(b.plugin_bytes),
-            format_bytes(b.reference_bytes),
-            _ratio(b.bytes_ratio),
+        rows.append(
+            [
+                k,
+                b.name,
+                b.reference,
+                " ".join("×".join(map(str, s)) for s in b.shapes),
+                format_seconds(b.plugin_seconds),
+                format_seconds(b.reference_seconds),
+                _ratio(b.time_ratio),
+                format_bytes(b.plugin_bytes),
+                format_bytes(b.reference_bytes),
+                _ratio(b.bytes_ratio),
+            ]
         )
-    console.print(table)
+    right = ("time", "ref. time", "ratio", "saved", "ref. saved", "ratio")
+    print_table(
+        f"Forward+backward, median of {args.repeats} ({args.size:,} elements, "
+        f"{args.dtype}, {device}); ratios are plugin/reference",
+        ("kind", "plugin", "reference", "input", *((c, "right") for c in right)),
+        rows,
+    )
+    console = Console(highlight=False)
     for err in errors:
-        console.print(f"[red]failed[/red] {err}", soft_wrap=True)
+        console.print(f"[red]failed[/red] {escape(err)}", soft_wrap=True)
     return 1 if errors else 0
 
 
-def _ratio(r: float) -> str:
-    style = "green" if r <= 1.1 else "yellow" if r <= 2 else "red"
-    return f"[{style}]{r:.2f}×[/{style}]"
+def _ratio(r: float) -> Any:
+    from rich.text import Text
+
+    return Text(f"{r:.2f}×", style="green" if r <= 1.1 else "yellow" if r <= 2 else "red")
 
 
 # -- new ------------------------------------------------------------------------------------------

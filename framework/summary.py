@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.callbacks.metrics_file import FILENAME, MetricsHistory
-from framework.console import print_table
+from framework.console import number, print_table
 
 ENDINGS = {
     "completed": "completed",
@@ -19,10 +19,11 @@ def print_summary(
     run_dir: Path, history: MetricsHistory, monitor: str, status: str, trainer: Any
 ) -> None:
     rows = [
-        [name, m["final"], m["best"], m.get("best_epoch")]
+        [name, number(m["final"]), number(m["best"]), number(m.get("best_epoch"))]
         for name, m in sorted(history.metrics.items())
     ]
-    print_table(None, ["metric", "final", "best", "best epoch"], rows)
+    right = "right"
+    print_table(None, ["metric", ("final", right), ("best", right), ("best epoch", right)], rows)
     epochs = trainer.current_epoch
     watched = history.metrics.get(monitor, {})
     best = (

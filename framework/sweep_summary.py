@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.callbacks.metrics_file import FILENAME
-from framework.console import print_table
-from framework.metric_names import metric_mode
+from framework.console import number, print_table
+from framework.monitor import metric_mode
 
 # keys that name files or places, not choices: left out of job directory names
 NOT_SWEPT = ("imports", "ckpt_path", "data.path")
@@ -62,8 +62,15 @@ def print_sweep_summary(jobs: list[Job], monitor: str) -> None:
     print()
     print_table(
         f"Sweep: {len(jobs)} job(s), best {monitor} first",
-        ["job", "swept values", "status", f"final {monitor}", f"best {monitor}", "directory"],
-        rows,
+        [
+            ("job", "right"),
+            "swept values",
+            "status",
+            (f"final {monitor}", "right"),
+            (f"best {monitor}", "right"),
+            "directory",
+        ],
+        [[str(r[0]), r[1], r[2], number(r[3]), number(r[4]), r[5]] for r in rows],
     )
     root = Path(os.path.commonpath([str(j.directory.resolve()) for j in jobs]))
     if len(jobs) == 1:

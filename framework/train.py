@@ -18,9 +18,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from framework.catalog import Catalog, build_catalog
 from framework.errors import ConfigError
+from framework.monitor import optuna_direction
 from framework.overrides import prepare
 from framework.paths import CONF_DIR
 from framework.validation import validate_config
+from framework.version import version_text
 
 _state: dict[str, Any] = {
     "catalog": None,
@@ -34,12 +36,14 @@ _state: dict[str, Any] = {
 def main(argv: list[str] | None = None) -> None:
     """Console entry point of ``nn-train``."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "--version" in argv:  # ours, not Hydra's (which names only Hydra's version)
+        print(version_text("nn-train"))
+        sys.exit(0)
     # Any Trainer argument may be set, also those the trainer config does not list, and any
     # callback named: Hydra's ++ adds or overrides (Trainer names are checked before training).
     argv = [f"++{a}" if a.startswith(("trainer.", "callbacks.")) else a for a in argv]
     argv += resume_in_place(argv)
-    if not OmegaConf.has_resolver("swept_values"):  # sweep job directories: number + swept values
-        OmegaConf.register_new_resolver("swept_values", _job_label)
+    _register_resolvers()
     try:
         cmd, catalog = prepare(argv)
     except ConfigError as exc:
@@ -130,6 +134,14 @@ def _job_label() -> str:
     from framework.sweep_summary import swept_values
 
     return swept_values(list(HydraConfig.get().overrides.task), _state["fixed"])
+
+
+def _register_resolvers() -> None:
+    """The resolvers conf/ uses: sweep job directory names (number and swept values), and the
+    Optuna study's direction from ``monitor`` (maximise accuracy and r2, minimise losses)."""
+    for name, resolver in (("swept_values", _job_label), ("optuna_direction", optuna_direction)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)
 
 
 def _in_sweep() -> bool:

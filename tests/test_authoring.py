@@ -528,13 +528,11 @@ def test_cli_check_exit_code_cache_and_list_status(bad_file: Path, tmp_path: Pat
     }
 
     good.write_text(good.read_text() + "\n# edited\n")
-    listed = run_cli("nn-plugins", *imports, "list", "--kind", "activation", cwd=tmp_path, env=env)
+    listed = run_cli(
+        "nn-plugins", *imports, "list", "--kind", "activation", "--json", cwd=tmp_path, env=env
+    )
     assert listed.returncode == 0, listed.stderr
-    status = {
-        cells[1]: cells[4]
-        for line in listed.stdout.splitlines()
-        if len(cells := [c.strip() for c in line.split("│")[1:-1]]) == 5
-    }
+    status = {p["name"]: p["check"] for p in json.loads(listed.stdout)["plugins"]}
     assert status["au_raises"] == "FAILED"
     assert status["au_swish"] == "stale"  # its source changed since the check
     assert status["relu"] == "never"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Plugins on CPU" in result.stdout and "Training steps on CPU" in result.stdout
+    assert not re.search("[\u2500-\u257f]", result.stdout)  # piped: plain text, no box
+    assert "\x1b[" not in result.stdout  # and no colour codes
     return json.loads(out.read_text())
 
 

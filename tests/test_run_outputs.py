@@ -65,7 +65,8 @@ def test_sweep_ends_with_a_table_sorted_by_the_monitor(tmp_path: Path) -> None:
         "3_activation=tanh,optimizer.lr=0.03",
     ]
     table = result.stdout[result.stdout.index("Sweep: 4 job(s)") :].splitlines()
-    rows = [line.split() for line in table[3:7]]
+    rows = [line.split() for line in table[1:] if line.split() and line.split()[0].isdigit()]
+    assert len(rows) == 4, table
     best = [_metrics(sweep / row[-1].split("/", 1)[1])["best"] for row in rows]
     assert best == sorted(best, reverse=True)  # accuracy: highest first
     assert {row[0] for row in rows} == {"0", "1", "2", "3"}

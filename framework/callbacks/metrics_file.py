@@ -21,7 +21,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import Checkpoint
 
-from framework.metric_names import metric_mode
+from framework.monitor import metric_mode
 
 FILENAME = "metrics.json"
 EPOCH_METRICS = ("val/",)
