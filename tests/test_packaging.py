@@ -176,3 +176,29 @@ def test_every_imported_package_is_declared() -> None:
         if not dists & declared:
             missing.append(f"{name} (imported in {file.relative_to(ROOT)}; from {sorted(dists)})")
     assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+
+
+@pytest.mark.slow
+def test_editable_build_as_make_does_prints_no_packaging_warning(tmp_path: Path) -> None:
+    """`make` installs the checkout editable: setuptools' PEP 660 build warns about nothing."""
+    source = _clean_copy(tmp_path / "source")
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "always",
+            "-c",
+            "from setuptools import build_meta as b; print(b.build_editable('dist'))",
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    output = built.stdout + built.stderr
+    assert "Warning" not in output and "!!" not in output, output
+    (wheel,) = (source / "dist").glob("*.whl")
+    pth = [n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".pth")]
+    # a plain path entry: the checkout's root, no import hook
+    assert [zipfile.ZipFile(wheel).read(n).decode().strip() for n in pth] == [str(source)]
