@@ -61,6 +61,11 @@ def _sweep(ran: Ran) -> None:
     (sweep,) = ran.new
     assert sweep.parent.parent.name == "multirun"
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert sorted(j.name for j in jobs) == [
+        "0_activation=relu", "1_activation=tanh", "2_activation=gelu"
+    ]
+    assert "Sweep: 3 job(s), best val/loss first" in ran.stdout
+    assert f"nn-board {sweep.relative_to(ran.work)}" in ran.stdout
     swept = [OmegaConf.load(j / ".hydra" / "config.yaml").activation.name for j in jobs]
     assert sorted(swept) == ["gelu", "relu", "tanh"]
     assert all((j / "checkpoints" / "last.ckpt").is_file() for j in jobs)
@@ -89,9 +94,12 @@ CHECKS: dict[str, Callable[[Ran], None]] = {
         r.trained(), {"data.name": "xor", "activation.name": "sigmoid", "threshold": 0.01}),
     "nn-train -m activation=relu,tanh,gelu": _sweep,
     "nn-train --help": lambda r: _expect_lines(r.stdout, r"^activation: .*\brelu\b.*\btanh\b"),
+    "nn-train --version": lambda r: _expect_lines(
+        r.stdout, r"^nn-train \d+\.\d+\.\d+ \(nn-plugins-framework\)", r"\btorch \d",
+        r"lightning \d"),
     "nn-board": lambda r: _board(r, _newest_sweep),
     f"nn-board {EXAMPLE_SWEEP}": lambda r: _board(r, _newest_sweep),
-    "nn-board --all": lambda r: _board(r, lambda w: "outputs:outputs,multirun:multirun"),
+    "nn-board --all": lambda r: _board(r, lambda w: "outputs/ and multirun/"),
     "nn-plugins --imports bent.py list": lambda r: _expect_lines(
         r.stdout, r"\bbent_identity\b.*file:bent\.py"),
     "nn-plugins --imports bent.py check bent_identity": lambda r: _expect_lines(
