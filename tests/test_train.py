@@ -25,9 +25,7 @@ def test_default_run_leaves_config_log_checkpoint_events(default_run: tuple[Path
     assert (run_dir / "train.log").is_file()
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert list(run_dir.glob("events.out.tfevents.*"))
-    assert f"TensorBoard logs: {run_dir.resolve()}" in stdout.replace("\n", "") or (
-        "TensorBoard logs:" in stdout
-    )
+    assert f"TensorBoard:   nn-board {run_dir.resolve()}" in stdout.splitlines()
 
 
 def test_default_run_reaches_95_percent_and_logs_tensorboard(
