@@ -21,6 +21,7 @@ from framework.dry_run import dry_run
 from framework.errors import ConfigError
 from framework.models import build_model, plugin_params
 from framework.overrides import AUTO_LOSS
+from framework.provenance import record_imports
 from framework.registries import LOSSES
 from framework.task import TaskModule
 from framework.trainer_args import trainer_arguments
@@ -75,7 +76,12 @@ def train(cfg: DictConfig) -> float:
         if cfg.get("scheduler") and "_target_" in cfg.scheduler
         else None
     )
-    module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor))
+    # what load_model needs for raw inputs: the training split's preprocessing, plugin sources
+    fitted = {
+        "preprocessing": datamodule.preprocessing(),
+        "plugin_sources": record_imports([str(s) for s in cfg.imports]),
+    }
+    module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor), **fitted)
     if cfg.train:
         dry_run(module, next(iter(datamodule.val_dataloader())))
 
