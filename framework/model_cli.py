@@ -71,9 +71,15 @@ def write_atomically(path: str, write: Callable[[Path], None]) -> None:
     """``write(tmp)`` into a temporary file beside ``path``, renamed over it when complete."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # the temporary name keeps the suffix: torch.export.save and load insist on ``.pt2``
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)  # as a plainly created file (mkstemp makes it private)
         write(Path(tmp))
         os.replace(tmp, target)
     except BaseException:
