@@ -75,17 +75,21 @@ class TrainedModel(nn.Module):
         """Raw inputs as the float tensor ``forward`` takes.
 
         ``table``: an array or tensor of features; for a CSV model also a mapping of column
-        name to values (a ``pandas.DataFrame`` works) or a sequence of row mappings, text
+        name to values or a sequence of row mappings (``csv.DictReader`` rows), text
         categories one-hot encoded as in training. Bad input: ``ValueError`` naming it.
         """
         if isinstance(table, torch.Tensor):
             x = table.to(torch.get_default_dtype())
         elif isinstance(table, np.ndarray):
             x = torch.as_tensor(np.asarray(table, dtype=np.float32))
-        elif self.columns is not None and isinstance(table, Mapping | Sequence):
+        elif self.columns is not None and _is_table(table):
+            from framework.errors import ConfigError
             from framework.raw_input import encode_columns
 
-            x = torch.as_tensor(encode_columns(_as_columns(table), self.columns, "input"))
+            try:
+                x = torch.as_tensor(encode_columns(_as_columns(table), self.columns, "input"))
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
         else:
             x = torch.as_tensor(np.asarray(table, dtype=np.float32))
         if tuple(x.shape[1:]) != self.input_shape:
@@ -143,15 +147,16 @@ def predict_proba(model: TrainedModel, x: Any) -> torch.Tensor:
     return model.probabilities(model.scores(x))
 
 
+def _is_table(table: Any) -> bool:
+    """Named columns: a mapping of columns, or a sequence of row mappings."""
+    if isinstance(table, Mapping):
+        return True
+    return isinstance(table, Sequence) and bool(table) and isinstance(table[0], Mapping)
+
+
 def _as_columns(table: Any) -> dict[str, list[Any]]:
     """Column name -> values, from a mapping of columns or a sequence of row mappings."""
     if isinstance(table, Mapping):
         return {str(k): list(v) for k, v in table.items()}
-    rows = list(table)
-    if rows and all(isinstance(r, Mapping) for r in rows):
-        names = list(dict.fromkeys(k for r in rows for k in r))
-        return {str(n): [r.get(n, "") for r in rows] for n in names}
-    raise ValueError(
-        "a CSV model takes a mapping of column name to values, a sequence of row mappings, "
-        "or an array of the encoded features"
-    )
+    names = list(dict.fromkeys(k for r in table for k in r))
+    return {str(n): [r.get(n, "") for r in table] for n in names}
