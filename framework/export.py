@@ -108,7 +108,11 @@ def export_program(model: Any) -> Any:
             program = torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
         except Exception as exc:
             raise ConfigError(_failure(active, exc)) from None
-    return program.run_decompositions({})
+    program = program.run_decompositions({})
+    # projections of multi-output ops that nothing reads (an LSTM's unused gate chunks)
+    program.graph_module.graph.eliminate_dead_code()
+    program.graph_module.recompile()
+    return program
 
 
 @contextmanager

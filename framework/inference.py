@@ -68,7 +68,7 @@ class TrainedModel(nn.Module):
             x = (x - self.feature_mean) / self.feature_std
         out = self.network(x)
         if self.task == "regression":
-            out = out.reshape(len(out), -1) * self.target_std + self.target_mean
+            out = out.reshape(out.shape[0], -1) * self.target_std + self.target_mean
         return out
 
     def encode(self, table: Any) -> torch.Tensor:
