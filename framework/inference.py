@@ -49,6 +49,7 @@ class TrainedModel(nn.Module):
         self.class_names = list(info.class_names) or [str(i) for i in range(n_classes)]
         self.has_class_names = bool(info.class_names)
         self.outputs_probabilities = bool(output_activation)
+        self.legacy = False  # load_model: a checkpoint without stored preprocessing
         pre = dict(preprocessing or {})
         self.columns: list[dict[str, Any]] | None = pre.get("columns")
         self.delimiter: str = pre.get("delimiter", ",")

@@ -126,7 +126,8 @@ def _warn_if_changed(record: dict[str, Any], path: Path, checkpoint: str) -> Non
 
 
 def _hint(checkpoint: str, spec: str) -> str:
+    where = f"path/to/{Path(spec).name}" if is_file_spec(spec) else "path/to/plugins.py"
     return (
-        f"Give its location: load_model({checkpoint!r}, imports=['path/to/{Path(spec).name}']) "
-        f"or nn-predict/nn-export --imports path/to/{Path(spec).name}."
+        f"Give its location: load_model({checkpoint!r}, imports=[{where!r}]) or "
+        f"nn-predict/nn-export --imports {where}."
     )
