@@ -6,7 +6,7 @@ import torch::
     from framework import ACTIVATIONS, LOSSES, LAYERS
     from framework import register_activation, register_loss, register_layer
     from framework import ActivationFunction, LossFunction, LayerFunction
-    from framework import load_model
+    from framework import load_model, predict, predict_proba
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ _EXPORTS = {
     "PluginModule": "framework.module",
     "build_model": "framework.models",
     "load_model": "framework.checkpoint",
+    "predict": "framework.inference",
+    "predict_proba": "framework.inference",
+    "TrainedModel": "framework.inference",
     "check_plugin": "framework.checking",
     "import_plugins": "framework.discovery",
 }

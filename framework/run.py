@@ -24,6 +24,7 @@ from framework.errors import ConfigError, TrainingError
 from framework.loggers import build_loggers
 from framework.models import build_model, plugin_params
 from framework.overrides import AUTO_LOSS
+from framework.provenance import record_imports
 from framework.registries import LOSSES
 from framework.summary import print_summary
 from framework.task import TaskModule
@@ -87,7 +88,12 @@ def train(cfg: DictConfig) -> float:
         if cfg.get("scheduler") and "_target_" in cfg.scheduler
         else None
     )
-    module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor))
+    # what load_model needs for raw inputs: the training split's preprocessing, plugin sources
+    fitted = {
+        "preprocessing": datamodule.preprocessing(),
+        "plugin_sources": record_imports([str(s) for s in cfg.imports]),
+    }
+    module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor), **fitted)
     if cfg.train:
         dry_run(module, next(iter(datamodule.val_dataloader())))
 

@@ -28,6 +28,8 @@ class TaskModule(L.LightningModule):
         config: dict[str, Any],
         scheduler: Callable[..., Any] | None = None,
         monitor: str = "val/loss",
+        preprocessing: dict[str, Any] | None = None,
+        plugin_sources: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.scheduler_factory = scheduler
@@ -38,9 +40,18 @@ class TaskModule(L.LightningModule):
         self.info = info
         self.loss_target = getattr(loss.function, "target", "same")
         self.output_activation = config["model"].get("output_activation")
-        # The checkpoint carries the resolved config and the data description: load_model
-        # rebuilds the network from them alone.
-        self.save_hyperparameters({"config": config, "data_info": info.to_dict()}, logger=False)
+        # The checkpoint carries the resolved config, the data description, the preprocessing
+        # fitted on the training split and where the plugins came from: load_model rebuilds a
+        # raw-input predictor from them alone (framework.checkpoint, framework.inference).
+        self.save_hyperparameters(
+            {
+                "config": config,
+                "data_info": info.to_dict(),
+                "preprocessing": preprocessing,
+                "plugin_sources": plugin_sources,
+            },
+            logger=False,
+        )
         # The epoch's mean training loss, kept in the checkpoint (persistent state) so that a run
         # resumed mid-epoch reports the same epoch mean as the run left alone.
         self.train_loss_mean = torchmetrics.MeanMetric()

@@ -172,6 +172,18 @@ class TensorDataModule(L.LightningDataModule):
         self.feature_mean, self.feature_std = mean, std
         return (x - mean) / std
 
+    def preprocessing(self) -> dict:
+        """What a trained model needs to take raw inputs, as plain lists (a ``weights_only``
+        checkpoint loads them): the training split's feature statistics (``None`` without
+        ``standardize``), shaped to broadcast over one example. Subclasses add their encodings."""
+        if self.feature_mean is None or self.feature_std is None:
+            return {"feature_mean": None, "feature_std": None, "stat_shape": None}
+        return {
+            "feature_mean": [float(v) for v in self.feature_mean.reshape(-1)],
+            "feature_std": [float(v) for v in self.feature_std.reshape(-1)],
+            "stat_shape": list(self.feature_mean.shape[1:]),
+        }
+
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
         sampler = EpochSampler(len(self.splits[name]), self.seed, shuffle=shuffle)
         return DataLoader(self.splits[name], batch_size=self.batch_size, sampler=sampler)

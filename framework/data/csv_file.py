@@ -32,10 +32,21 @@ class CSVDataModule(TensorDataModule):
         self.path, self.target, self.requested_task = str(path), str(target), task
         self.delimiter = delimiter
         self.feature_names: list[str] = []
+        # the input columns in order: {"name": …} for numbers, plus "categories" for text
+        self.columns: list[dict] = []
+
+    def preprocessing(self) -> dict:
+        """The standardisation, and the columns a raw row must have and how each is encoded."""
+        return {
+            **super().preprocessing(),
+            "columns": self.columns,
+            "target": self.target,
+            "delimiter": self.delimiter,
+        }
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         header, rows, lines = self._read()
-        self.feature_names = []
+        self.feature_names, self.columns = [], []
         if self.target not in header:
             close = difflib.get_close_matches(self.target, header, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -93,11 +104,13 @@ class CSVDataModule(TensorDataModule):
         numbers = [_number(v) for v in values]
         if _mostly_numbers(numbers):
             self.feature_names.append(name)
+            self.columns.append({"name": name})
             return self._numeric(what, values, numbers, lines).reshape(-1, 1)
         categories = sorted(set(values))
         if len(categories) > 50:
             log.warning("data: column %r is text with %d categories", name, len(categories))
         self.feature_names += [f"{name}={c}" for c in categories]
+        self.columns.append({"name": name, "categories": list(categories)})
         index = {c: i for i, c in enumerate(categories)}
         return np.eye(len(categories), dtype=np.float32)[[index[v] for v in values]]
 
