@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import ConfigError
-from framework.versions import version_text
+from framework.version import add_version_argument
 
 
 class UsageError(ConfigError):
@@ -35,7 +35,7 @@ def common_options(parser: argparse.ArgumentParser) -> None:
         "repeatable). Default: where the training run found them",
     )
     parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    parser.add_argument("--version", action="version", version=version_text(parser.prog))
+    add_version_argument(parser)
 
 
 def check_output(path: str | None, force: bool) -> None:

@@ -105,7 +105,12 @@ NETWORKS = {
 
 @pytest.fixture(scope="module")
 def bent(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The contract's custom activation, registered once for the module."""
+    """The contract's custom activation, registered once for the module (unless a test module
+    before this one already registered the same BENT source in this process)."""
+    from framework import ACTIVATIONS
+
+    if "bent_identity" in ACTIVATIONS:
+        return
     path = tmp_path_factory.mktemp("plugins") / "bent.py"
     path.write_text(BENT)
     import_plugins(str(path))

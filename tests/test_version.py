@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-COMMANDS = ("nn-train", "nn-plugins", "nn-board", "nn-bench")
+COMMANDS = ("nn-train", "nn-plugins", "nn-board", "nn-bench", "nn-predict", "nn-export")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
