@@ -157,11 +157,12 @@ class ConfusionMatrixPlot:
         return self.masks[text]
 
 
-def png_summary(tag: str, image: np.ndarray) -> Summary:
+def png_summary(tag: str, image: np.ndarray, compress_level: int = 6) -> Summary:
     """An ``(H, W, 3)`` uint8 picture as a TensorBoard image summary (what ``add_image`` writes,
-    without its float round trip)."""
+    without its float round trip); ``compress_level`` (zlib, 0-9): 3 encodes a big picture in
+    half the time of the default 6, a few percent larger."""
     out = io.BytesIO()
-    PIL.Image.fromarray(image).save(out, format="PNG")
+    PIL.Image.fromarray(image).save(out, format="PNG", compress_level=compress_level)
     height, width, channels = image.shape
     picture = Summary.Image(
         height=height, width=width, colorspace=channels, encoded_image_string=out.getvalue()
