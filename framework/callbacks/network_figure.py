@@ -126,7 +126,11 @@ class NetworkPicture:
         ax = self.axes = fig.add_axes((0, 0, net / width, 1))  # data units are pixels
         ax.set_axis_off()
         self.over_plane = layers[0].values.ndim == 3
-        xs = 120 + (net - 120 - 90) * np.arange(len(layers)) / max(len(layers) - 1, 1)
+        # room for the input names on the left (about 0.6 em a character), output names right
+        left = min(260.0, 50 + 0.62 * TEXT * DPI / 72 * max(len(str(n)) for n in layers[0].names))
+        right = min(200.0, 50 + 0.62 * TEXT * DPI / 72 * max(len(str(n)) for n in layers[-1].names))
+        left, right = max(left, 90.0), max(right, 90.0)
+        xs = left + (net - left - right) * np.arange(len(layers)) / max(len(layers) - 1, 1)
         top, bottom = height - 75, 95
         counts = [len(layer.shown) for layer in layers]
         pitch = (top - bottom) / max(counts)
