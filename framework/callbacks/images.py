@@ -55,11 +55,11 @@ def plot_activation(
 
 
 def write_image(
-    writer: SummaryWriter, tag: str, image: np.ndarray, step: int, compress_level: int = 6
+    writer: SummaryWriter, tag: str, image: np.ndarray, step: int, colours: int = 0
 ) -> None:
-    """An ``(H, W, 3)`` uint8 picture into the Images tab (``compress_level``: see
-    ``figures.png_summary``)."""
-    add_summary(writer, figures.png_summary(tag, image, compress_level), step)
+    """An ``(H, W, 3)`` uint8 picture into the Images tab (``colours``: see
+    ``figures.png_bytes``)."""
+    add_summary(writer, figures.png_summary(tag, image, colours), step)
 
 
 def boundary_grid(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -17,10 +17,10 @@ from typing import Any
 
 import lightning as L
 import numpy as np
-import PIL.Image
 import torch
 from torch import nn
 
+from framework.callbacks import figures
 from framework.callbacks.images import (
     CLASSIFICATION,
     POINTS,
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 TAG = "network"
 FILENAME = "network.png"
+COLOURS = 256  # the picture's PNG keeps a palette: encoded in half the time, a third the size
+STRIDE = 2  # the neurons are evaluated on every STRIDE-th point of the decision-boundary grid
 BATCH = 256  # examples in the fixed validation batch (more than two input features)
 BETWEEN = ("flatten", "dropout", "batch_norm", "layer_norm")  # parts an MLP may hold besides
 
@@ -190,8 +192,9 @@ class NetworkImage(L.Callback):
             if data is None:
                 return
             x, y = data
-            xx, yy, self.inputs = boundary_grid(x)
-            self.grid_shape = (xx.shape[0], xx.shape[1])
+            xx, yy, grid = boundary_grid(x)
+            plane = grid.reshape(*xx.shape, 2)[::STRIDE, ::STRIDE]
+            self.inputs, self.grid_shape = plane.reshape(-1, 2), (plane.shape[0], plane.shape[1])
             classes = max(int(info.num_classes), 2) if info.task in CLASSIFICATION else 0
             targets = y.long().reshape(-1) if classes else y.reshape(len(y), -1)[:, 0]
             names = self.names[0] or ["x1", "x2"]
@@ -226,7 +229,8 @@ class NetworkImage(L.Callback):
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._draw(trainer, pl_module)
         if self.last is not None:
-            PIL.Image.fromarray(self.last).save(Path(trainer.default_root_dir) / FILENAME)
+            path = Path(trainer.default_root_dir) / FILENAME
+            path.write_bytes(figures.png_bytes(self.last, COLOURS))
 
     def _draw(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         writer = writer_of(trainer)
@@ -246,7 +250,7 @@ class NetworkImage(L.Callback):
         if self.picture is None:
             self.picture = NetworkPicture(snap.layers, self.plane)
         self.last = self.picture.image(snap)
-        write_image(writer, TAG, self.last, trainer.global_step, compress_level=3)
+        write_image(writer, TAG, self.last, trainer.global_step, colours=COLOURS)
 
     def _caption(self, trainer: L.Trainer, snap: Snapshot) -> str:
         value = trainer.callback_metrics.get(self.monitor)

@@ -17,18 +17,19 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
-from matplotlib.colors import Normalize, to_rgba, to_rgba_array
+from matplotlib.colors import Normalize, to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
 from framework.callbacks.figures import CLASS_COLORS, DPI
 
 SHOWN = 12  # neurons drawn per layer at most
-SIZE = (12.0, 6.75)  # inches; at DPI a 1200x675 picture
+SIZE = (11.0, 6.2)  # inches; at DPI a 1100x620 picture
 TEXT = 8.5  # points: 12 px at DPI (no text is smaller)
+VALUES_OF_DATA = colormaps["viridis"]  # regression: the prediction over the plane and the data
 VALUES = colormaps["RdBu"]  # what a neuron puts out: red below 0, white at 0, blue above
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"  # a weight's sign, the two ends of VALUES
-PANEL = 340  # pixels on the right for the model's answer over the plane
+PANEL = 330  # pixels on the right for the model's answer over the plane
 LEGEND = (
     "neuron: its output (red < 0 < blue, one scale per layer), ring: its bias; "
     "synapse: blue w > 0, red w < 0, thicker and darker for larger |w| (per layer); ✕ dead"
@@ -131,7 +132,7 @@ class NetworkPicture:
         right = min(200.0, 50 + 0.62 * TEXT * DPI / 72 * max(len(str(n)) for n in layers[-1].names))
         left, right = max(left, 90.0), max(right, 90.0)
         xs = left + (net - left - right) * np.arange(len(layers)) / max(len(layers) - 1, 1)
-        top, bottom = height - 75, 95
+        top, bottom = height - 62, 90
         counts = [len(layer.shown) for layer in layers]
         pitch = (top - bottom) / max(counts)
         self.size = size = int(min(64.0, 0.74 * pitch))
@@ -186,13 +187,20 @@ class NetworkPicture:
         for slots, layer in zip(self.slots, layers, strict=True):
             x = slots[0][0]
             ax.text(x, top + 28, layer.title, ha="center", va="bottom", fontsize=10)
-            if len(layer.names) > len(layer.shown):
-                text = ax.text(x, slots[-1][1] - half - 8, "", ha="center", va="top",
-                               fontsize=TEXT, color="0.3")  # fmt: skip
-                self.more.append(text)
-                self.dynamic.append(text)
-            else:
-                self.more.append(None)
+            more = len(layer.names) - len(layer.shown)
+            self.more.append(
+                ax.text(
+                    x,
+                    slots[-1][1] - half - 7,
+                    f"+{more} more",
+                    ha="center",
+                    va="top",
+                    fontsize=TEXT,
+                    color="0.3",
+                )
+                if more > 0
+                else None
+            )
         self.names = []
         for k, side in ((0, -1), (len(layers) - 1, 1)):
             layer = layers[k]
@@ -213,19 +221,12 @@ class NetworkPicture:
         box = ((width - PANEL + 45) / width, (height - side) / 2 / height, side / width,
                side / height)  # fmt: skip
         ax = self.panel = self.figure.add_axes(box)
+        # regression: one fixed scale, the targets', for the prediction and the data
+        low, high = float(plane.targets.min()), float(plane.targets.max())
         self.answer = ax.imshow(
             np.zeros((2, 2)), extent=plane.extent, origin="lower", aspect="auto", zorder=0,
-            cmap="viridis", interpolation="nearest",
+            cmap="viridis", interpolation="nearest", vmin=low, vmax=high,
         )  # fmt: skip
-        if plane.num_classes:
-            colours = to_rgba_array(CLASS_COLORS[: max(plane.num_classes, 2)])
-            faces = colours[plane.targets.astype(np.int64) % len(colours)]
-            self.points = ax.scatter(*plane.points.T, c=faces, s=9, edgecolors="k", linewidths=0.3)
-        else:
-            self.points = ax.scatter(
-                *plane.points.T, c=plane.targets, cmap="viridis", s=9, edgecolors="k",
-                linewidths=0.3,
-            )  # fmt: skip
         ax.set_xlim(plane.extent[:2])
         ax.set_ylim(plane.extent[2:])
         ax.set_xlabel(plane.names[0], fontsize=TEXT)
@@ -233,7 +234,32 @@ class NetworkPicture:
         ax.tick_params(labelsize=TEXT)
         title = "decision boundary" if plane.num_classes else "prediction"
         ax.set_title(f"{title} and the data", fontsize=10)
-        self.dynamic += [self.answer, self.points, *ax.spines.values()]
+        self.dynamic += [self.answer, *ax.spines.values()]
+        self.points = self._points(plane, low, high)
+
+    def _points(self, plane: Plane, low: float, high: float) -> tuple[Any, ...]:
+        """The data as a picture of its own, drawn once on a transparent figure the size of the
+        panel: where it goes in the big picture, its colours and its opacity."""
+        bbox = self.panel.bbox
+        x0, y0, x1, y1 = (round(v) for v in (bbox.x0, bbox.y0, bbox.x1, bbox.y1))
+        fig = Figure(figsize=((x1 - x0) / DPI, (y1 - y0) / DPI), dpi=DPI)
+        fig.patch.set_alpha(0)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        if plane.num_classes:
+            colours = to_rgba_array(CLASS_COLORS[: max(plane.num_classes, 2)])
+            faces: Any = colours[plane.targets.astype(np.int64) % len(colours)]
+        else:
+            faces = VALUES_OF_DATA(Normalize(low, high)(plane.targets))
+        ax.scatter(*plane.points.T, c=faces, s=9, edgecolors="k", linewidths=0.3)
+        ax.set_xlim(plane.extent[:2])
+        ax.set_ylim(plane.extent[2:])
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba()).astype(np.float32) / 255
+        top = int(self.height) - y1
+        rows = slice(top, top + rgba.shape[0])
+        return rows, slice(x0, x0 + rgba.shape[1]), rgba[..., :3] * 255, rgba[..., 3:]
 
     def image(self, snapshot: Snapshot) -> np.ndarray:
         """The picture of ``snapshot``: ``(H, W, 3)`` uint8, as ``figures.to_image`` renders."""
@@ -243,25 +269,21 @@ class NetworkPicture:
             Normalize(-value_scale(layer.values), value_scale(layer.values)) for layer in layers
         ]
         for k, layer in enumerate(layers):
-            norm = norms[k]
-            for slot, i in enumerate(layer.shown):
-                if not self.over_plane:
-                    faces.append(VALUES(norm(layer.values[i])))
-                bias = layer.bias
-                edges.append("0.6" if bias is None else ring_colour(float(bias[i]), _largest(bias)))
-                if layer.dead is not None and layer.dead[i] and not self.over_plane:
+            if not self.over_plane:
+                faces.append(VALUES(norms[k](layer.values[layer.shown])))
+            if layer.bias is None:
+                edges.append(np.tile(to_rgba_array("0.6"), (len(layer.shown), 1)))
+            else:
+                scale = _largest(layer.bias)
+                edges.append(VALUES(Normalize(-scale, scale)(layer.bias[layer.shown])))
+            if layer.dead is not None and not self.over_plane:
+                h = self.size / 2
+                for slot in np.flatnonzero(layer.dead[layer.shown]):
                     x, y = self.slots[k][slot]
-                    h = self.size / 2
                     crosses += [((x - h, y - h), (x + h, y + h)), ((x - h, y + h), (x + h, y - h))]
-            if self.more[k] is not None:
-                hidden = np.ones(len(layer.names), dtype=bool)
-                hidden[layer.shown] = False
-                dead = int(layer.dead[hidden].sum()) if layer.dead is not None else 0
-                more = len(layer.names) - len(layer.shown)
-                self.more[k].set_text(f"+{more} more" + (f" ({dead} dead)" if dead else ""))
-        self.rings.set_edgecolor(edges)
+        self.rings.set_edgecolor(np.concatenate(edges))
         if faces:
-            self.rings.set_facecolor(faces)
+            self.rings.set_facecolor(np.concatenate(faces))
         self.dead_marks.set_segments(crosses)
         for k, (lines, w) in enumerate(zip(self.synapses, snapshot.weights, strict=False)):
             shown = w[np.ix_(layers[k + 1].shown, layers[k].shown)]
@@ -281,6 +303,10 @@ class NetworkPicture:
         image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
         if self.over_plane:
             self._paste(image, layers, norms)
+        if self.plane is not None:
+            rows, cols, colours, alpha = self.points
+            under = image[rows, cols]
+            image[rows, cols] = (under * (1 - alpha) + colours * alpha).astype(np.uint8)
         return image
 
     def _paste(self, image: np.ndarray, layers: Sequence[Layer], norms: list[Normalize]) -> None:
@@ -290,10 +316,10 @@ class NetworkPicture:
         for k, layer in enumerate(layers):
             rows = (np.arange(n) * layer.values.shape[1] / n).astype(np.int64)[::-1]
             cols = (np.arange(n) * layer.values.shape[2] / n).astype(np.int64)
-            norm = norms[k]
-            for (x, y), i in zip(self.slots[k], layer.shown, strict=True):
+            sampled = layer.values[layer.shown][:, rows][:, :, cols]
+            heatmaps = VALUES(norms[k](sampled), bytes=True)[..., :3]
+            for (x, y), i, pixels in zip(self.slots[k], layer.shown, heatmaps, strict=True):
                 r, c = int(self.height - y - n / 2), int(x - n / 2)
-                pixels = VALUES(norm(layer.values[i][np.ix_(rows, cols)]), bytes=True)[..., :3]
                 if layer.dead is not None and layer.dead[i]:
                     diagonal = np.arange(n)
                     for d in (0, 1):
@@ -304,14 +330,8 @@ class NetworkPicture:
     def _answer(self, answer: np.ndarray) -> None:
         assert self.plane is not None
         if self.plane.num_classes:
-            self.answer.set_data(class_regions(answer, self.plane.num_classes))
+            # twice as fine, so that a boundary is a thin line between the cells
+            fine = answer.repeat(2, axis=0).repeat(2, axis=1)
+            self.answer.set_data(class_regions(fine, self.plane.num_classes))
             return
         self.answer.set_data(answer)
-        low, high = float(np.nanmin(answer)), float(np.nanmax(answer))
-        self.answer.set_clim(low, high)
-        self.points.set_clim(low, high)
-
-
-def ring_colour(bias: float, scale: float) -> tuple[float, float, float, float]:
-    """A bias's ring colour on the neurons' scale (``scale``: the layer's largest ``|b|``)."""
-    return to_rgba(VALUES(Normalize(-scale, scale)(bias)))
