@@ -239,3 +239,23 @@ def test_one_image_per_draw_and_the_last_one_saved(tmp_path: Path) -> None:
     assert width >= 800 and height >= 450
     first = np.asarray(PIL.Image.open(io.BytesIO(images[0].encoded_image_string)).convert("RGB"))
     assert np.abs(first.astype(int) - last.astype(int)).sum() > 0  # the network learnt
+
+
+@pytest.mark.slow
+def test_the_readme_picture_is_made_by_its_script(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "network.png"
+    made = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "network_picture.py"), str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr[-3000:]
+    picture = PIL.Image.open(out)
+    assert picture.size[0] >= 800 and picture.size[1] >= 450
+    assert "docs/network.png" in (ROOT / "README.md").read_text()
+    committed = PIL.Image.open(ROOT / "docs" / "network.png")
+    assert committed.size == picture.size
