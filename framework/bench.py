@@ -22,6 +22,8 @@ Sections:
   ``benchmarks/plain_digits.py`` (the same training in plain PyTorch), and ``nn-train --help``;
   also each side's import floor (a process importing only the libraries it cannot do without)
   and the ratio of what is left beyond it.
+- **network**: ``nn-train experiment=moons`` with the network picture (``log.network=true``)
+  against without it, alternating: the wall-time ratio (target: at most 1.05).
 - **cuda**: the plugin and model figures on the GPU, with peak memory; skipped without one.
 
 Plugin and native steps always run alternately in one loop (``framework.benchmarking``) and the
@@ -63,6 +65,7 @@ class Settings:
         self.epochs = 1 if quick else 5
         self.train_epochs = 2 if quick else 20  # nn-train and the plain script
         self.process_repeats = 1 if quick else 3
+        self.network_epochs = 6 if quick else 40  # moons: its own 40 epochs in the full report
         self.compile_backend = "aot_eager" if quick else "inductor"
         # model sizes: (MLP widths, MLP batch), convnet batch, (LSTM T, F, H, batch)
         self.mlp = ((784, 128, 128, 10), 32) if quick else ((784, 1024, 1024, 10), 256)
@@ -637,6 +640,31 @@ def bench_overhead(settings: Settings, log: Callable[[str], None]) -> dict[str, 
     return out
 
 
+#: the wall-time ratio the network picture may cost on moons (issue: "cheap")
+NETWORK_TARGET = 1.05
+
+
+def bench_network(settings: Settings, log: Callable[[str], None]) -> dict[str, Any]:
+    """``nn-train experiment=moons`` with ``log.network=true`` against ``false`` (every other
+    logging part on in both), alternating; medians of the wall times."""
+    epochs = settings.network_epochs
+    out: dict[str, Any] = {"experiment": "moons", "epochs": epochs, "target": NETWORK_TARGET}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    base = [sys.executable, "-m", "framework.train", "experiment=moons"]
+    base.append(f"trainer.max_epochs={epochs}")
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    with tempfile.TemporaryDirectory(prefix="nn_bench_network_") as tmp:
+        for i in range(settings.process_repeats):
+            for name in ("on", "off") if i % 2 == 0 else ("off", "on"):
+                cmd = [*base, f"log.network={name == 'on'}".lower(), f"hydra.run.dir=r{name}{i}"]
+                times[name].append(_run(cmd, env, tmp))
+    out["on_s"] = statistics.median(times["on"])
+    out["off_s"] = statistics.median(times["off"])
+    out["time_ratio"] = out["on_s"] / out["off_s"]
+    log(f"network picture: moons {out['time_ratio']:.3f}× without it")
+    return out
+
+
 def _run(cmd: list[str], env: dict[str, str], cwd: str | None) -> float:
     start = time.perf_counter()
     result = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
@@ -670,6 +698,7 @@ def run(settings: Settings, threads: int, log: Callable[[str], None]) -> dict[st
     report["models"] = bench_models(settings, "cpu", log)
     report["compile"] = bench_compile(settings, "cpu", log)
     report["overhead"] = bench_overhead(settings, log)
+    report["network"] = bench_network(settings, log)
     if torch.cuda.is_available():
         cuda: dict[str, Any] = {"device": torch.cuda.get_device_name()}
         cuda["plugins"] = bench_plugins(settings, "cuda", log)
@@ -768,6 +797,13 @@ def render(report: dict[str, Any]) -> None:
             f"{o['imports_plain_s']:.1f} s: the best ratio they allow is "
             f"{o['import_floor_ratio']:.2f}×; beyond imports nn-train takes "
             f"{o['beyond_imports_ratio']:.2f}× the plain script's time"
+        )
+    n = report.get("network", {})
+    if "time_ratio" in n:
+        console.print(
+            f"network picture (log.network): {n['experiment']} ({n['epochs']} epochs) "
+            f"{n['on_s']:.1f} s ÷ {n['off_s']:.1f} s without it = {n['time_ratio']:.3f}× "
+            f"(target ≤ {n['target']:.2f}×)"
         )
     if "skipped" in report.get("cuda", {}):
         console.print(f"CUDA: skipped ({report['cuda']['skipped']})")

@@ -37,6 +37,7 @@ LOG_SWITCHES = (
     "confusion_matrix",
     "decision_boundary",
     "fitted_curve",
+    "network",
     "config_text",
 )
 LOG_INTERVALS = ("every_n_steps", "boundary_every_n_epochs")

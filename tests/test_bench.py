@@ -39,9 +39,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.mark.slow
 def test_report_has_every_section(report: dict) -> None:
-    assert {"meta", "plugins", "plugin_summary", "models", "compile", "overhead", "cuda"} <= set(
-        report
-    )
+    sections = {"meta", "plugins", "plugin_summary", "models", "compile", "overhead", "network"}
+    assert sections | {"cuda"} <= set(report)
     assert report["meta"]["quick"] is True
     if "skipped" not in report["cuda"]:  # a GPU: the same figures there
         assert report["cuda"]["plugins"] and report["cuda"]["models"]
@@ -87,3 +86,7 @@ def test_models_compile_and_overhead_ratios(report: dict) -> None:
     assert overhead["imports_nn_train_s"] < overhead["nn_train_s"]
     assert overhead["imports_plain_s"] < overhead["plain_s"]
     assert _finite(overhead["import_floor_ratio"]) and _finite(overhead["beyond_imports_ratio"])
+    network = report["network"]
+    assert network["experiment"] == "moons" and network["epochs"] >= 1
+    assert _finite(network["on_s"]) and _finite(network["off_s"])
+    assert network["time_ratio"] == pytest.approx(network["on_s"] / network["off_s"])

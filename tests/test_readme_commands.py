@@ -62,7 +62,9 @@ def _sweep(ran: Ran) -> None:
     assert sweep.parent.parent.name == "multirun"
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
     assert sorted(j.name for j in jobs) == [
-        "0_activation=relu", "1_activation=tanh", "2_activation=gelu"
+        "0_activation=relu",
+        "1_activation=tanh",
+        "2_activation=gelu",
     ]
     assert "Sweep: 3 job(s), best val/loss first" in ran.stdout
     assert f"nn-board {sweep.relative_to(ran.work)}" in ran.stdout

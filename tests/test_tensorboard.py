@@ -454,11 +454,14 @@ def test_log_group_switches_each_part() -> None:
         "ActivationImage",
         "ConfusionMatrixImage",
         "PredictionImage",
+        "NetworkImage",
         "ConfigTextCallback",
     } == set(everything)
     assert _callbacks("log=off") == []
     minimal = set(_callbacks("log=minimal"))
     assert "HistogramCallback" not in minimal and "ConfusionMatrixImage" not in minimal
+    assert "NetworkImage" not in minimal
+    assert "NetworkImage" not in _callbacks("log.network=false")
     assert "HParamsCallback" in minimal
     assert "HistogramCallback" not in _callbacks("log.histograms=false")
 

@@ -31,6 +31,7 @@ def tensorboard_callbacks(log: dict[str, Any], config: dict[str, Any]) -> list[L
     """The callbacks writing the TensorBoard content that ``log`` switches on."""
     from framework.callbacks.histograms import HistogramCallback
     from framework.callbacks.images import ActivationImage, ConfusionMatrixImage, PredictionImage
+    from framework.callbacks.network import NetworkImage
     from framework.callbacks.scalars import GradNormCallback, LossChartCallback
     from framework.callbacks.text import ConfigTextCallback
 
@@ -57,6 +58,9 @@ def tensorboard_callbacks(log: dict[str, Any], config: dict[str, Any]) -> list[L
                 curve=bool(log["fitted_curve"]),
             )
         )
+    if log["network"]:
+        monitor = str(config.get("monitor") or "val/loss")
+        callbacks.append(NetworkImage(int(log["boundary_every_n_epochs"]), monitor))
     if log["config_text"]:
         callbacks.append(ConfigTextCallback(config))
     return callbacks

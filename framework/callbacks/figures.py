@@ -157,14 +157,28 @@ class ConfusionMatrixPlot:
         return self.masks[text]
 
 
-def png_summary(tag: str, image: np.ndarray) -> Summary:
-    """An ``(H, W, 3)`` uint8 picture as a TensorBoard image summary (what ``add_image`` writes,
-    without its float round trip)."""
+def png_bytes(image: np.ndarray, colours: int = 0) -> bytes:
+    """An ``(H, W, 3)`` uint8 picture as PNG; ``colours`` > 0: reduced to that many colours (a
+    palette PNG: a big picture encodes in half the time, in a third of the bytes)."""
     out = io.BytesIO()
-    PIL.Image.fromarray(image).save(out, format="PNG")
+    picture = PIL.Image.fromarray(image)
+    if colours:
+        picture = picture.quantize(colours, method=PIL.Image.Quantize.FASTOCTREE)
+        picture.save(out, format="PNG", compress_level=1)
+    else:
+        picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+def png_summary(tag: str, image: np.ndarray, colours: int = 0) -> Summary:
+    """An ``(H, W, 3)`` uint8 picture as a TensorBoard image summary (what ``add_image`` writes,
+    without its float round trip); ``colours``: see ``png_bytes``."""
     height, width, channels = image.shape
     picture = Summary.Image(
-        height=height, width=width, colorspace=channels, encoded_image_string=out.getvalue()
+        height=height,
+        width=width,
+        colorspace=channels,
+        encoded_image_string=png_bytes(image, colours),
     )
     return Summary(value=[Summary.Value(tag=tag, image=picture)])
 

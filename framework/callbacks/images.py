@@ -15,6 +15,7 @@ from torch.utils.tensorboard import SummaryWriter
 from framework.callbacks import figures
 from framework.callbacks.probes import (
     add_summary,
+    data_info,
     datamodule_loader,
     evaluating,
     network,
@@ -53,16 +54,25 @@ def plot_activation(
     )  # fmt: skip
 
 
-def write_image(writer: SummaryWriter, tag: str, image: np.ndarray, step: int) -> None:
-    """An ``(H, W, 3)`` uint8 picture into the Images tab."""
-    add_summary(writer, figures.png_summary(tag, image), step)
+def write_image(
+    writer: SummaryWriter, tag: str, image: np.ndarray, step: int, colours: int = 0
+) -> None:
+    """An ``(H, W, 3)`` uint8 picture into the Images tab (``colours``: see
+    ``figures.png_bytes``)."""
+    add_summary(writer, figures.png_summary(tag, image, colours), step)
 
 
-def _info(trainer: L.Trainer, pl_module: L.LightningModule) -> Any:
-    info = getattr(pl_module, "info", None)
-    if info is None:
-        info = getattr(getattr(trainer, "datamodule", None), "info", None)
-    return info
+def boundary_grid(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The ``GRID`` × ``GRID`` plane under two-feature ``points`` (their range and 15% more on
+    each side): ``xx`` and ``yy`` (``meshgrid`` "xy": rows follow the second feature) and the
+    grid as a batch of inputs, row after row."""
+    low, high = points.min(0).values, points.max(0).values
+    margin = (high - low).clamp_min(1e-3) * 0.15
+    low, high = low - margin, high + margin
+    g0 = torch.linspace(float(low[0]), float(high[0]), GRID)
+    g1 = torch.linspace(float(low[1]), float(high[1]), GRID)
+    xx, yy = torch.meshgrid(g0, g1, indexing="xy")
+    return xx, yy, torch.stack([xx.reshape(-1), yy.reshape(-1)], 1).to(points.dtype)
 
 
 def predicted_classes(pl_module: L.LightningModule, out: torch.Tensor) -> torch.Tensor:
@@ -116,7 +126,7 @@ class ConfusionMatrixImage(L.Callback):
         self.hook: Any = None
 
     def _start(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        info = _info(trainer, pl_module)
+        info = data_info(trainer, pl_module)
         self.collecting, self.output = False, None
         if info is None or info.task not in CLASSIFICATION or writer_of(trainer) is None:
             return
@@ -202,7 +212,7 @@ class PredictionImage(L.Callback):
         self.drawn_at = -1
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        info = _info(trainer, pl_module)
+        info = data_info(trainer, pl_module)
         self.kind = None
         if info is None or writer_of(trainer) is None:
             return
@@ -246,13 +256,7 @@ class PredictionImage(L.Callback):
     def _boundary(self, pl_module: L.LightningModule, title: str) -> Figure:
         assert self.data is not None
         x, y = self.data
-        low, high = x.min(0).values, x.max(0).values
-        margin = (high - low).clamp_min(1e-3) * 0.15
-        low, high = low - margin, high + margin
-        g0 = torch.linspace(float(low[0]), float(high[0]), GRID)
-        g1 = torch.linspace(float(low[1]), float(high[1]), GRID)
-        xx, yy = torch.meshgrid(g0, g1, indexing="xy")
-        grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1).to(x.dtype)
+        xx, yy, grid = boundary_grid(x)
         out = self._predict(pl_module, grid)
         if self.kind == "decision_boundary":
             zz = predicted_classes(pl_module, out).reshape(xx.shape)

@@ -55,6 +55,15 @@ def named_activations(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return named
 
 
+def data_info(trainer: L.Trainer, pl_module: L.LightningModule) -> Any:
+    """The run's ``DataInfo`` (task, input shape, classes): the task module's, else the data
+    module's; ``None`` without either."""
+    info = getattr(pl_module, "info", None)
+    if info is None:
+        info = getattr(getattr(trainer, "datamodule", None), "info", None)
+    return info
+
+
 def datamodule_loader(trainer: L.Trainer, split: str) -> Any:
     """The ``split`` ("train", "val", "test") loader of the run's data module, or ``None``."""
     dm = getattr(trainer, "datamodule", None)

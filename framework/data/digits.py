@@ -21,4 +21,5 @@ class DigitsDataModule(TensorDataModule):
         data = load_digits()
         x = data.data.reshape(-1, 1, 8, 8) if self.as_images else data.data
         self.class_names = tuple(str(t) for t in data.target_names)
+        self.feature_names = tuple(str(n) for n in data.feature_names)
         return x, data.target

@@ -16,4 +16,5 @@ class IrisDataModule(TensorDataModule):
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         data = load_iris()
         self.class_names = tuple(str(t) for t in data.target_names)
+        self.feature_names = tuple(str(n) for n in data.feature_names)
         return data.data, data.target
