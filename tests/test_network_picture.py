@@ -171,6 +171,7 @@ def test_dead_neurons_are_marked_and_counted() -> None:
     wide = mlp(2, 20, 1)
     with torch.no_grad():
         wide[0].bias[:15] = -100.0
+        wide[0].bias[15:] = 100.0  # the other five alive on any input (not left to chance)
         wide[2].weight[:, :15] = 0.0  # the dead ones are the weakest: not drawn
     found = as_mlp(wide)
     assert isinstance(found, Mlp)
