@@ -7,14 +7,17 @@ it to disk and renames it over the destination (atomic on POSIX file systems).
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from framework.errors import TrainingError
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -26,16 +29,22 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         if storage_options is not None:
             raise TypeError("AtomicCheckpointIO takes no storage_options")
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             with os.fdopen(fd, "wb") as f:
                 torch.save(checkpoint, f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise TrainingError(write_failure(path, exc)) from None
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             raise
 
     def load_checkpoint(
@@ -46,27 +55,35 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         return read_checkpoint(path, map_location=map_location or "cpu")
 
 
-def reliability_callbacks(cfg: Any, run_dir: Path) -> list[Any]:
-    """RNG states in checkpoints, a stop at the first non-finite loss or gradient, and
-    (``checkpoint.every_n_train_steps=N``) a ``last.ckpt`` every N steps."""
+def write_failure(path: Path, exc: OSError) -> str:
+    """One paragraph for a checkpoint that could not be written: where, why, the free space,
+    and the last good checkpoint with the command that resumes from it."""
+    folder = path.parent
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    try:
+        free = f"{shutil.disk_usage(folder).free / 2**20:.1f} MiB free there"
+    except OSError:
+        free = "its free space unknown"
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk is full"
+    good = sorted(
+        (p for p in folder.glob("*.ckpt") if p.is_file()), key=lambda p: p.stat().st_mtime
+    )
+    kept = (
+        f"The last good checkpoint is intact: {good[-1]}; once there is room, resume with: "
+        f"nn-train ckpt_path={good[-1]}"
+        if good
+        else "No earlier checkpoint was written."
+    )
+    return (
+        f"cannot write the checkpoint {path} ({reason}; {free}); nothing partial was left "
+        f"behind. {kept}"
+    )
+
+
+def reliability_callbacks(cfg: Any) -> list[Any]:
+    """RNG states in checkpoints and a stop at the first non-finite loss or gradient."""
     from framework.callbacks.divergence import DivergenceGuard
     from framework.callbacks.rng_state import RNGStateCallback
 
-    callbacks: list[Any] = [RNGStateCallback(), DivergenceGuard(lr=cfg.optimizer.get("lr"))]
-    every = (cfg.get("checkpoint") or {}).get("every_n_train_steps")
-    if every:
-        callbacks.append(PeriodicLastCheckpoint(run_dir / "checkpoints" / "last.ckpt", int(every)))
-    return callbacks
-
-
-class PeriodicLastCheckpoint(L.Callback):
-    """Writes ``last.ckpt`` every N optimizer steps, between the end-of-epoch saves of the
-    ModelCheckpoint callback (two ModelCheckpoints writing one ``last.ckpt`` do not compose)."""
-
-    def __init__(self, path: Path, every_n_train_steps: int) -> None:
-        self.path = path
-        self.every = every_n_train_steps
-
-    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
-        if trainer.global_step % self.every == 0 and not trainer.sanity_checking:
-            trainer.save_checkpoint(self.path)
+    return [RNGStateCallback(), DivergenceGuard(lr=cfg.optimizer.get("lr"))]

@@ -7,3 +7,12 @@ class ConfigError(Exception):
 
 class TrainingError(ConfigError):
     """Training cannot go on (the loss diverged); reported as one paragraph like a bad value."""
+
+
+class RunInterrupted(ConfigError):
+    """Stopped by Ctrl-C or SIGTERM after writing a checkpoint; the message says how to resume.
+    The exit code is the shell's for that signal: 130 (SIGINT), 143 (SIGTERM)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

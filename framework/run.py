@@ -13,6 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from framework.callbacks import build_callbacks
+from framework.callbacks.last_checkpoint import SIGNAL_NAMES, LastCheckpoint
 from framework.callbacks.metrics_file import MetricsHistory, write_metrics_file
 from framework.callbacks.user import merge_callbacks, user_callbacks
 from framework.checkpoint import read_checkpoint
@@ -20,7 +21,7 @@ from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks
 from framework.data import build_datamodule
 from framework.discovery import import_plugins
 from framework.dry_run import dry_run
-from framework.errors import ConfigError, TrainingError
+from framework.errors import ConfigError, RunInterrupted, TrainingError
 from framework.loggers import build_loggers
 from framework.models import build_model, plugin_params
 from framework.overrides import AUTO_LOSS
@@ -100,11 +101,16 @@ def train(cfg: DictConfig) -> float:
     resumed_at = None  # the global step the checkpoint was written at
     if cfg.ckpt_path:
         # read once here: a truncated or foreign file is one paragraph naming it
-        resumed_at = int(read_checkpoint(cfg.ckpt_path).get("global_step", 0)) or None
+        resumed = read_checkpoint(cfg.ckpt_path)
+        resumed_at = int(resumed.get("global_step", 0)) or None
+        if cfg.train:
+            check_epochs_left(resumed, cfg.trainer.get("max_epochs"), str(cfg.ckpt_path))
     builtin, _ = build_callbacks(cfg, run_dir, config)
     history = MetricsHistory()
+    every = (cfg.get("checkpoint") or {}).get("every_n_train_steps")
+    last = LastCheckpoint(run_dir / "checkpoints" / "last.ckpt", every)
     callbacks = merge_callbacks(
-        [*builtin, *reliability_callbacks(cfg, run_dir)], user_callbacks(cfg.get("callbacks"))
+        [*builtin, *reliability_callbacks(cfg), last], user_callbacks(cfg.get("callbacks"))
     )
     trainer_args = trainer_arguments(cfg.trainer)
     trainer = L.Trainer(
@@ -118,7 +124,12 @@ def train(cfg: DictConfig) -> float:
     status, error = "failed", None
     try:
         if cfg.train:
-            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path, weights_only=True)
+            with last.stopping_on_signals():
+                trainer.fit(
+                    module, datamodule=datamodule, ckpt_path=cfg.ckpt_path, weights_only=True
+                )
+            if last.signum is not None:
+                raise RunInterrupted(stop_message(last, cfg), 128 + last.signum)
         if cfg.test:
             checkpoints = trainer.checkpoint_callback
             best = getattr(checkpoints, "best_model_path", None) if cfg.train else None
@@ -129,21 +140,17 @@ def train(cfg: DictConfig) -> float:
         status = _how_training_ended(trainer)
     except BaseException as exc:
         status = "diverged" if isinstance(exc, TrainingError) else "failed"
-        if isinstance(exc, KeyboardInterrupt | SystemExit) or trainer.interrupted:
+        if isinstance(exc, KeyboardInterrupt | SystemExit | RunInterrupted) or trainer.interrupted:
             status = "interrupted"
+        if isinstance(exc, SystemExit) and last.signum is not None:
+            # a second Ctrl-C: Lightning stopped at once (exit 1); the shell's code for it
+            raise SystemExit(128 + last.signum) from None
         error = str(exc) or type(exc).__name__
         raise
     finally:
         if trainer.global_rank == 0:
-            write_metrics_file(
-                run_dir,
-                history,
-                str(cfg.monitor),
-                status,
-                trainer.current_epoch,
-                trainer.global_step,
-                error,
-            )
+            epoch, step = last.stopped_at or (trainer.current_epoch, trainer.global_step)
+            write_metrics_file(run_dir, history, str(cfg.monitor), status, epoch, step, error)
     if trainer.global_rank == 0:
         print_summary(run_dir, history, str(cfg.monitor), status, trainer)
     score = getattr(trainer.checkpoint_callback, "best_model_score", None)
@@ -151,6 +158,35 @@ def train(cfg: DictConfig) -> float:
         value = trainer.callback_metrics.get(cfg.monitor)
         return float(value) if value is not None else math.nan
     return float(score)
+
+
+def check_epochs_left(checkpoint: dict[str, Any], max_epochs: Any, path: str) -> None:
+    """Continuing a run that already trained ``trainer.max_epochs`` epochs trains nothing: say
+    how many it trained and what to set (Lightning would raise a MisconfigurationException)."""
+    done = int(checkpoint.get("epoch", 0))
+    progress = (checkpoint.get("loops") or {}).get("fit_loop", {}).get("epoch_progress", {})
+    # epochs whose training finished (saved at an epoch's end, the epoch counts as done)
+    done = int(progress.get("current", {}).get("processed", done))
+    if max_epochs is not None and max_epochs != -1 and done >= int(max_epochs):
+        raise ConfigError(
+            f"ckpt_path={path} already trained {done} epoch(s), and trainer.max_epochs="
+            f"{max_epochs} asks for no more; to train on, set trainer.max_epochs to more than "
+            f"{done} (e.g. trainer.max_epochs={done + int(max_epochs)}), or evaluate it with "
+            f"train=false"
+        )
+
+
+def stop_message(last: LastCheckpoint, cfg: DictConfig) -> str:
+    """The paragraph after a clean stop: where, the checkpoint, the command that resumes."""
+    epoch, step = last.stopped_at or (None, None)
+    where = f"at epoch {epoch}, step {step}" if step is not None else "before training began"
+    written = (
+        f"The checkpoint at that point is {last.path}; resume exactly there with: "
+        f"nn-train ckpt_path={last.path}"
+        if last.path.is_file()
+        else "No checkpoint had been written yet."
+    )
+    return f"stopped by {SIGNAL_NAMES[last.signum]} {where}. {written}"
 
 
 def _how_training_ended(trainer: L.Trainer) -> str:

@@ -17,10 +17,12 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from framework.catalog import Catalog, build_catalog
-from framework.errors import ConfigError
+from framework.errors import ConfigError, RunInterrupted
 from framework.monitor import optuna_direction
 from framework.overrides import prepare
 from framework.paths import CONF_DIR
+from framework.resume import continue_run
+from framework.run_dir import place
 from framework.validation import validate_config
 from framework.version import version_text
 
@@ -42,10 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     # Any Trainer argument may be set, also those the trainer config does not list, and any
     # callback named: Hydra's ++ adds or overrides (Trainer names are checked before training).
     argv = [f"++{a}" if a.startswith(("trainer.", "callbacks.")) else a for a in argv]
-    argv += resume_in_place(argv)
     _register_resolvers()
     try:
+        argv = continue_run(argv)  # ckpt_path=RUN/…: that run's own config, in its directory
         cmd, catalog = prepare(argv)
+        argv += place(argv, cmd.multirun, cmd.wants_help)  # a directory of its own, claimed
     except ConfigError as exc:
         _report(exc)
         sys.exit(2)
@@ -99,7 +102,11 @@ def run_job(cfg: DictConfig) -> float:
         from framework.run import train  # torch, Lightning: only now
 
         return train(cfg)
+    except RunInterrupted as exc:  # the whole command stops, a sweep too
+        print(f"nn-train: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except (ConfigError, PluginImportError) as exc:
+        _log_to_run(exc)
         if not _in_sweep():
             _report(exc)
             sys.exit(2)
@@ -109,22 +116,6 @@ def run_job(cfg: DictConfig) -> float:
             raise
         logging.getLogger(__name__).exception("job failed")
         return _failed_job(exc)
-
-
-def resume_in_place(argv: list[str]) -> list[str]:
-    """Resuming ``ckpt_path=RUN/checkpoints/last.ckpt`` continues in ``RUN`` (same TensorBoard
-    curves, same checkpoints) unless ``hydra.run.dir`` says otherwise."""
-    from pathlib import Path
-
-    if any(a.startswith(("-m", "--multirun", "hydra.run.dir=", "train=false")) for a in argv):
-        return []
-    ckpts = [a.split("=", 1)[1] for a in argv if a.startswith("ckpt_path=")]
-    if len(ckpts) != 1 or not ckpts[0]:
-        return []
-    ckpt = Path(ckpts[0]).expanduser()
-    if ckpt.parent.name != "checkpoints" or not ckpt.is_file():
-        return []
-    return [f"hydra.run.dir={ckpt.parent.parent.resolve()}"]
 
 
 def _job_label() -> str:
@@ -176,6 +167,18 @@ def _record_failure(exc: BaseException) -> str:
     _state["failures"].append((label, message))
     print(f"nn-train: {label} failed: {message}", file=sys.stderr)
     return message
+
+
+def _log_to_run(exc: BaseException) -> None:
+    """The error also in the run's train.log: a directory left by a failed start says why."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        log = Path(HydraConfig.get().runtime.output_dir) / "train.log"
+        with log.open("a") as f:
+            f.write(f"nn-train: error: {exc}\n")
+    except (OSError, ValueError):
+        pass
 
 
 def _report(exc: BaseException) -> None:

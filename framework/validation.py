@@ -118,6 +118,7 @@ def _validate(cfg: DictConfig, catalog: Catalog) -> None:
     every = (cfg.get("checkpoint") or {}).get("every_n_train_steps")
     if every is not None:
         _positive("checkpoint.every_n_train_steps", every, integer=True)
+    _boolean("overwrite", cfg.get("overwrite", False))
     if not cfg.train and cfg.ckpt_path is None:
         raise ConfigError("train=false evaluates a checkpoint: give ckpt_path=PATH as well")
 

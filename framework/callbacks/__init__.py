@@ -76,8 +76,10 @@ def build_callbacks(
         filename="best",
         monitor=cfg.monitor,
         mode=mode,
-        save_last=True,
-        # best.ckpt and last.ckpt keep their names when a resumed run writes them again
+        # last.ckpt is LastCheckpoint's (framework/callbacks/last_checkpoint.py): every epoch,
+        # whatever the monitored metric did
+        save_last=False,
+        # best.ckpt keeps its name when a resumed run writes it again
         enable_version_counter=False,
     )
     callbacks: list[L.Callback] = [checkpoints]

@@ -40,7 +40,12 @@ class DivergenceGuard(L.Callback):
     def _stop(self, trainer: L.Trainer, what: str, value: float | None) -> None:
         shown = f" = {value}" if value is not None else " is not finite"
         lr = f" (optimizer.lr={self.lr:g})" if self.lr is not None else ""
-        last = trainer.checkpoint_callback.last_model_path if trainer.checkpoint_callback else ""
+        from framework.callbacks.last_checkpoint import LastCheckpoint
+
+        written = [
+            c.path for c in trainer.callbacks if isinstance(c, LastCheckpoint) and c.path.is_file()
+        ]
+        last = str(written[0]) if written else ""
         kept = (
             f"The last good checkpoint is kept: {last}."
             if last

@@ -1,5 +1,6 @@
 """The Histograms tab: weights, biases and gradients of every layer, and what each hidden layer
-computes on a fixed validation batch, every ``every_n_steps`` optimizer steps."""
+computes on a fixed validation batch, every ``every_n_steps`` optimizer steps, thinning as the run
+grows (framework/callbacks/schedule.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from framework.callbacks.probes import (
     take,
     writer_of,
 )
+from framework.callbacks.schedule import on_schedule
 
 BATCH = 256  # examples in the fixed validation batch
 # TensorBoard redraws a histogram from ~30 buckets; 64 equal bins cost a quarter of the default
@@ -45,7 +47,11 @@ class HistogramCallback(L.Callback):
         # before the step: the gradients are there and the weights are those they belong to
         step = trainer.global_step
         writer = writer_of(trainer)
-        if writer is None or step % self.every_n_steps:
+        if (
+            writer is None
+            or step % self.every_n_steps
+            or not on_schedule(step // self.every_n_steps)
+        ):
             return
         model = network(pl_module)
         for name, p in model.named_parameters():

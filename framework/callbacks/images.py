@@ -22,6 +22,7 @@ from framework.callbacks.probes import (
     take,
     writer_of,
 )
+from framework.callbacks.schedule import on_schedule
 
 CLASSIFICATION = ("multiclass", "binary")
 GRID = 150  # points per side of a decision-boundary grid
@@ -112,7 +113,8 @@ class ActivationImage(L.Callback):
 
 
 class ConfusionMatrixImage(L.Callback):
-    """Classification: the confusion matrix of every validation (and of the test).
+    """Classification: the confusion matrix of validations on the thinning schedule
+    (framework/callbacks/schedule.py), of the last one, and of the test.
 
     The predictions are the network outputs of the validation step itself, caught by a forward
     hook (no second forward pass); the picture is redrawn over a figure made once.
@@ -124,6 +126,8 @@ class ConfusionMatrixImage(L.Callback):
         self.plots: dict[str, figures.ConfusionMatrixPlot] = {}  # by stage
         self.output: torch.Tensor | None = None
         self.hook: Any = None
+        self.validations = 0  # validations seen: the schedule's index
+        self.pending: tuple[np.ndarray, int] | None = None  # an unwritten matrix and its step
 
     def _start(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         info = data_info(trainer, pl_module)
@@ -166,8 +170,22 @@ class ConfusionMatrixImage(L.Callback):
         if not self.collecting or self.metric is None or writer is None:
             return
         self.collecting = False
-        image = self.plots[stage].image(self.metric.compute().numpy())
+        matrix = self.metric.compute().numpy()
+        if stage == "val":
+            self.validations += 1
+            if not on_schedule(self.validations - 1):
+                self.pending = (matrix, trainer.global_step)  # drawn if it is the last one
+                return
+            self.pending = None
+        image = self.plots[stage].image(matrix)
         write_image(writer, f"confusion_matrix/{stage}", image, trainer.global_step)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        writer = writer_of(trainer)
+        if self.pending is not None and writer is not None:
+            matrix, step = self.pending
+            write_image(writer, "confusion_matrix/val", self.plots["val"].image(matrix), step)
+            self.pending = None
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.sanity_checking:
@@ -230,7 +248,8 @@ class PredictionImage(L.Callback):
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or self.kind is None:
             return
-        if trainer.current_epoch % self.every_n_epochs == 0:
+        epoch = trainer.current_epoch
+        if epoch % self.every_n_epochs == 0 and on_schedule(epoch // self.every_n_epochs):
             self._draw(trainer, pl_module)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

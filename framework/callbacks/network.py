@@ -38,6 +38,7 @@ from framework.callbacks.probes import (
     take,
     writer_of,
 )
+from framework.callbacks.schedule import on_schedule
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,8 @@ class NetworkImage(L.Callback):
         self._draw(trainer, pl_module)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not trainer.sanity_checking and trainer.current_epoch % self.every_n_epochs == 0:
+        epoch, every = trainer.current_epoch, self.every_n_epochs
+        if not trainer.sanity_checking and epoch % every == 0 and on_schedule(epoch // every):
             self._draw(trainer, pl_module)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
