@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from framework.errors import TrainingError
+from framework.errors import WriteError
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -41,7 +41,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         except OSError as exc:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
-            raise TrainingError(write_failure(path, exc)) from None
+            raise WriteError(write_failure(path, exc)) from None
         except BaseException:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)

@@ -9,6 +9,10 @@ class TrainingError(ConfigError):
     """Training cannot go on (the loss diverged); reported as one paragraph like a bad value."""
 
 
+class WriteError(ConfigError):
+    """A file of the run could not be written (a full disk, a read-only directory)."""
+
+
 class RunInterrupted(ConfigError):
     """Stopped by Ctrl-C or SIGTERM after writing a checkpoint; the message says how to resume.
     The exit code is the shell's for that signal: 130 (SIGINT), 143 (SIGTERM)."""

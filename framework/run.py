@@ -150,7 +150,10 @@ def train(cfg: DictConfig) -> float:
     finally:
         if trainer.global_rank == 0:
             epoch, step = last.stopped_at or (trainer.current_epoch, trainer.global_step)
-            write_metrics_file(run_dir, history, str(cfg.monitor), status, epoch, step, error)
+            try:
+                write_metrics_file(run_dir, history, str(cfg.monitor), status, epoch, step, error)
+            except OSError as exc:  # a full disk: the run's own error is the one to report
+                logging.getLogger(__name__).warning("metrics.json not written: %s", exc)
     if trainer.global_rank == 0:
         print_summary(run_dir, history, str(cfg.monitor), status, trainer)
     score = getattr(trainer.checkpoint_callback, "best_model_score", None)
