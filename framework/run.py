@@ -124,10 +124,18 @@ def train(cfg: DictConfig) -> float:
     status, error = "failed", None
     try:
         if cfg.train:
-            with last.stopping_on_signals():
-                trainer.fit(
-                    module, datamodule=datamodule, ckpt_path=cfg.ckpt_path, weights_only=True
-                )
+            try:
+                with last.stopping_on_signals():
+                    trainer.fit(
+                        module, datamodule=datamodule, ckpt_path=cfg.ckpt_path, weights_only=True
+                    )
+            except SystemExit:
+                # Lightning ends a SIGTERM with its SIGTERMException (after the step and our
+                # checkpoint), a second Ctrl-C with exit(1): the shell's code for the signal
+                if last.signum is None:
+                    raise
+                if last.stopped_at is None:
+                    raise SystemExit(128 + last.signum) from None
             if last.signum is not None:
                 raise RunInterrupted(stop_message(last, cfg), 128 + last.signum)
         if cfg.test:
@@ -140,11 +148,8 @@ def train(cfg: DictConfig) -> float:
         status = _how_training_ended(trainer)
     except BaseException as exc:
         status = "diverged" if isinstance(exc, TrainingError) else "failed"
-        if isinstance(exc, KeyboardInterrupt | SystemExit | RunInterrupted) or trainer.interrupted:
+        if isinstance(exc, KeyboardInterrupt | SystemExit | RunInterrupted):
             status = "interrupted"
-        if isinstance(exc, SystemExit) and last.signum is not None:
-            # a second Ctrl-C: Lightning stopped at once (exit 1); the shell's code for it
-            raise SystemExit(128 + last.signum) from None
         error = str(exc) or type(exc).__name__
         raise
     finally:

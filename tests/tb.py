@@ -9,7 +9,9 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 
 def load_events(run_dir: Path) -> EventAccumulator:
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
+    """Every event kept (0: no sampling), pictures and histograms too."""
+    every = {"scalars": 0, "tensors": 0, "images": 0, "histograms": 0}
+    acc = EventAccumulator(str(run_dir), size_guidance=every)
     acc.Reload()
     return acc
 

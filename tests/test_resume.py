@@ -121,7 +121,9 @@ def test_atomic_checkpoint_write_never_leaves_a_partial_file(tmp_path: Path, mon
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    from framework.errors import WriteError
+
+    with pytest.raises(WriteError, match=r"cannot write the checkpoint .*disk full.*intact"):
         io.save_checkpoint({"state_dict": {"w": torch.zeros(3)}}, path)
     monkeypatch.undo()
     assert torch.equal(io.load_checkpoint(path)["state_dict"]["w"], torch.ones(3))
