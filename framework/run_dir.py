@@ -144,6 +144,7 @@ def place(argv: list[str], multirun: bool, wants_help: bool) -> list[str]:
     if wants_help or is_worker_process():
         return []
     given = {a.partition("=")[0].lstrip("+~"): a.partition("=")[2] for a in argv if "=" in a}
+    multirun = multirun or _sweeps_by_config(given)
     overwrite = given.get("overwrite", "false").lower() == "true"
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     if key in given:
@@ -157,6 +158,21 @@ def place(argv: list[str], multirun: bool, wants_help: bool) -> list[str]:
     if directory.name != wanted.name and directory.parent == wanted.parent:
         print(f"nn-train: {wanted} is taken (a run started in the same second): using {directory}")
     return [f"{key}={directory}"]
+
+
+def _sweeps_by_config(given: dict[str, str]) -> bool:
+    """A sweep without ``-m``: ``hparams_search=…``, or an experiment that sets
+    ``hydra.mode: MULTIRUN`` (``experiment=activation_sweep``)."""
+    from omegaconf import OmegaConf
+
+    from framework.paths import EXPERIMENTS_DIR
+
+    if given.get("hparams_search") or given.get("hydra.mode") == "MULTIRUN":
+        return True
+    path = EXPERIMENTS_DIR / f"{given.get('experiment')}.yaml"
+    if "experiment" not in given or not path.is_file():
+        return False
+    return OmegaConf.select(OmegaConf.load(path), "hydra.mode") == "MULTIRUN"
 
 
 def _inside(path: Path, directory: Path) -> bool:
