@@ -60,6 +60,7 @@ SERVE = textwrap.dedent(
     """
 )
 
+BENT_EXPORT = "bent_identity_export"  # the contract's BENT, registered under its own name
 NETWORKS = {
     "mlp": ({"name": "mlp", "hidden": [16, 8]}, "gelu", DataInfo("multiclass", (6,), 3)),
     "mlp_norm_dropout": (
@@ -99,20 +100,16 @@ NETWORKS = {
         "mish",
         DataInfo("multiclass", (4,), 3, class_names=("a", "b", "c")),
     ),
-    "bent_identity": ({"name": "mlp", "hidden": [8]}, "bent_identity", DataInfo("binary", (3,), 2)),
+    "bent_identity": ({"name": "mlp", "hidden": [8]}, BENT_EXPORT, DataInfo("binary", (3,), 2)),
 }
 
 
 @pytest.fixture(scope="module")
 def bent(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The contract's custom activation, registered once for the module (unless a test module
-    before this one already registered the same BENT source in this process)."""
-    from framework import ACTIVATIONS
-
-    if "bent_identity" in ACTIVATIONS:
-        return
+    """The contract's custom activation, registered once for the module under a name of its own
+    (other test modules register ``bent_identity`` itself from their own files, in-process)."""
     path = tmp_path_factory.mktemp("plugins") / "bent.py"
-    path.write_text(BENT)
+    path.write_text(BENT.replace('"bent_identity"', f'"{BENT_EXPORT}"'))
     import_plugins(str(path))
 
 

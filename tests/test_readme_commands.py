@@ -34,7 +34,13 @@ SKIPPED = {
     "nn-bench --json bench.json": "the full report takes several minutes on 2 cores; "
     "tests/test_bench.py runs the same report as `nn-bench --quick --json FILE` and checks it",
     "nn-bench --quick": "tests/test_bench.py runs it (with --json) and checks every section",
-}
+    "nn-predict runs/digits/checkpoints/best.ckpt new_digits.csv --output predictions.csv":
+        "tests/test_using_models_doc.py runs docs/using-models.md, whose commands these are "
+        "(checked there), with its new_digits.csv, and checks the predictions",
+    "nn-export runs/digits/checkpoints/best.ckpt --format exported --output digits.pt2":
+        "tests/test_using_models_doc.py runs it as docs/using-models.md shows and serves the "
+        ".pt2 without this project",
+}  # fmt: skip
 
 
 @dataclass
@@ -108,6 +114,9 @@ CHECKS: dict[str, Callable[[Ran], None]] = {
         r.stdout, r"^PASS activation bent_identity", r"\b0 failed"),
     "nn-train imports=[bent.py] activation=bent_identity": lambda r: _expect(
         r.trained(), {"activation.name": "bent_identity", "imports": ["bent.py"]}),
+    "nn-train hydra.run.dir=runs/digits": lambda r: _expect(
+        OmegaConf.to_container(OmegaConf.load(r.work / "runs/digits/.hydra/config.yaml")),
+        {"data.name": "digits"}),
     "nn-plugins new activation my_act": lambda r: _expect_file(r.work / "my_act.py"),
     "nn-plugins bench relu gelu": lambda r: _expect_lines(r.stdout, r"\brelu\b", r"\bgelu\b"),
     "nn-train activation=gelu activation.compact=true": lambda r: _expect(
