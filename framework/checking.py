@@ -97,7 +97,7 @@ class Case:
         return self.module.option_values()
 
     def options(self) -> dict[str, Any]:
-        return dict(zip(self.module._signature.options, self.option_values(), strict=True))
+        return self.module.option_dict()
 
 
 # -- entry point ----------------------------------------------------------------------------------
