@@ -175,7 +175,9 @@ def _rounded_methods(fn: type, declaration: RoundedInput) -> dict[str, Callable[
         plugin_setup(ctx, (kept, *inputs[1:]) if ctx.restore else inputs, y)
 
     def backward(ctx: Any, grad_output: torch.Tensor) -> Any:
-        return plugin_backward(_Restored(ctx, declaration.dtype) if ctx.restore else ctx, grad_output)
+        return plugin_backward(
+            _Restored(ctx, declaration.dtype) if ctx.restore else ctx, grad_output
+        )
 
     return {"forward": forward, "setup_context": setup_context, "backward": backward}
 

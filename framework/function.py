@@ -10,6 +10,7 @@ needs no extra code. Everything else is done here:
 - ``backward_in_place(ctx, grad_output)`` (optional): the same derivative computed in fresh
   buffers updated in place, for speed. It is called when no higher-order gradient is being
   built (``torch.is_grad_enabled()`` false inside the backward), ``backward`` otherwise;
+  returning ``NotImplemented`` (no faster form for these options) falls back to ``backward``.
   ``nn-plugins check`` verifies that the two agree.
 - activations get ``generate_vmap_rule = True`` (``torch.func.vmap`` over the plugin).
 - ``compact = OneBit(...) | IntervalTable(...) | RoundedInput(...)`` (``framework.compact``)
@@ -128,9 +129,11 @@ def _formula_or_in_place(
 
     @functools.wraps(formula)
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
-        if torch.is_grad_enabled():
-            return formula(ctx, *grad_outputs)
-        return in_place(ctx, *grad_outputs)
+        if not torch.is_grad_enabled():
+            grads = in_place(ctx, *grad_outputs)
+            if grads is not NotImplemented:  # no faster form for these arguments
+                return grads
+        return formula(ctx, *grad_outputs)
 
     return backward
 
