@@ -84,7 +84,8 @@ def _lookup(packed: torch.Tensor, table: torch.Tensor, shape: torch.Size) -> tor
 @functools.lru_cache(maxsize=64)
 def _bit_table(value: float, low: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     bits = (torch.arange(256, device=device).unsqueeze(-1) >> torch.arange(8, device=device)) & 1
-    return torch.where(bits.bool(), value, low).to(dtype)
+    table = torch.full((256, 8), low, dtype=torch.float64, device=device)
+    return table.masked_fill_(bits.bool(), value).to(dtype)
 
 
 @functools.lru_cache(maxsize=64)
