@@ -116,7 +116,7 @@ def test_check_fails_an_in_place_backward_that_disagrees() -> None:
         ACTIVATIONS.unregister("test_wrong_in_place")
     (failure,) = [r for r in report.failures if r.check == "backward_in_place"]
     assert "disagree on the gradient w.r.t. x" in failure.detail
-    assert [r for r in report.results if r.check == "gradgradcheck"][0].passed  # the formula
+    assert next(r for r in report.results if r.check == "gradgradcheck").passed  # the formula
 
 
 def test_exact_mode_keeps_no_compact_intermediates() -> None:
