@@ -6,6 +6,7 @@ import torch::
     from framework import ACTIVATIONS, LOSSES, LAYERS
     from framework import register_activation, register_loss, register_layer
     from framework import ActivationFunction, LossFunction, LayerFunction
+    from framework import OneBit, IntervalTable, RoundedInput     # compact-mode declarations
     from framework import load_model, predict, predict_proba
 """
 
@@ -31,6 +32,9 @@ _EXPORTS = {
     "LossFunction": "framework.function",
     "LayerFunction": "framework.function",
     "Buffer": "framework.function",
+    "OneBit": "framework.compact",
+    "IntervalTable": "framework.compact",
+    "RoundedInput": "framework.compact",
     "PluginModule": "framework.module",
     "build_model": "framework.models",
     "load_model": "framework.checkpoint",

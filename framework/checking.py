@@ -97,7 +97,7 @@ class Case:
         return self.module.option_values()
 
     def options(self) -> dict[str, Any]:
-        return dict(zip(self.module._signature.options, self.option_values(), strict=True))
+        return self.module.option_dict()
 
 
 # -- entry point ----------------------------------------------------------------------------------
@@ -122,6 +122,8 @@ def _check_variant(kind: str, name: str, fn: type[PluginFunction], params: dict)
         ("gradient types", lambda: _check_grad_types(fn, params)),
         ("gradcheck", lambda: _check_gradcheck(case, second_order=False)),
         ("gradgradcheck", lambda: _check_gradcheck(case, second_order=True)),
+        ("backward_in_place", lambda: _check_in_place(case)),
+        ("compact", lambda: _check_compact(fn, params)),
         ("reference float64", lambda: _check_agreement(fn, params, torch.float64)),
         ("reference float32", lambda: _check_agreement(fn, params, torch.float32)),
         ("reference bfloat16", lambda: _check_agreement(fn, params, torch.bfloat16)),
@@ -185,7 +187,9 @@ def make_case(
         names.append(name)
     tensors = [_cast(t, dtype) for t in tensors]
     module.to(dtype)
-    return Case(tensors, names, module, frozenset(frozen))
+    case = Case(tensors, names, module, frozenset(frozen))
+    case.params = {**params, **meta}
+    return case
 
 
 def _to_domain(x: torch.Tensor, domain: str, random: bool) -> torch.Tensor:
@@ -313,6 +317,72 @@ def _check_gradcheck(case: Case, second_order: bool) -> CheckResult:
     except Exception as exc:  # a crash inside forward or backward
         return CheckResult("", False, _raised(exc))
     return CheckResult("", bool(ok))
+
+
+def _check_in_place(case: Case) -> CheckResult | None:
+    """``backward_in_place`` (used without ``create_graph``) against ``backward`` (the formula,
+    used with it): the same gradients, in float64 and float32."""
+    fn = case.module.function
+    if fn.backward_in_place is None:
+        return None
+    for dtype in (torch.float64, torch.float32):
+        case = make_case(fn, case_params(case), dtype)
+        tensors = case.with_grad()
+        wanted = [t for t, d in zip(tensors, case.differentiable(), strict=True) if d]
+        with _same_randomness():
+            out = case.call(*tensors)
+        outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o.requires_grad]
+        gen = torch.Generator().manual_seed(2)
+        grads = [torch.randn(o.shape, generator=gen, dtype=torch.float64).to(o.dtype) for o in outs]
+        in_place = torch.autograd.grad(outs, wanted, grads, retain_graph=True, allow_unused=True)
+        formula = torch.autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True)
+        rtol, atol = TOLERANCES[dtype]
+        for name, a, b in zip(case.names, in_place, formula, strict=False):
+            if a is None or b is None:
+                continue
+            if not torch.allclose(a, b.detach(), rtol=rtol, atol=atol, equal_nan=True):
+                worst = (a - b.detach()).abs().max().item()
+                return CheckResult(
+                    "",
+                    False,
+                    f"backward_in_place and backward disagree on the gradient w.r.t. {name} in "
+                    f"{dtype} (largest difference {worst:.3g}): both must compute the same "
+                    f"derivative",
+                )
+    return CheckResult("", True)
+
+
+def case_params(case: Case) -> dict[str, Any]:
+    """The parameters ``case`` was built with (for a rebuild in another dtype)."""
+    return getattr(case, "params", {})
+
+
+def _check_compact(fn: type[PluginFunction], params: dict[str, Any]) -> CheckResult | None:
+    """An element-wise compact declaration (``framework.compact``): the derivative compact mode
+    uses, on a dense grid of inputs in [-8, 8] and at ±1e3, is within the declared ``error``
+    of the exact one (equal for ``OneBit``), away from the kinks. Reports the largest error."""
+    from framework.compact import IntervalTable, OneBit
+
+    declaration = fn.compact
+    if not isinstance(declaration, OneBit | IntervalTable):
+        return None
+    x = torch.cat((torch.linspace(-8, 8, 16001, dtype=torch.float64), torch.tensor([-1e3, 1e3])))
+    x = x.reshape(1, -1)
+    away = torch.ones_like(x, dtype=torch.bool)
+    for k in fn.kinks:
+        away &= (x - k).abs() > 1e-9
+    slopes = []
+    for compact in (False, True):
+        case = make_case(fn, {**params, "compact": compact}, torch.float64, x=x)
+        (xs,) = [t for t in case.with_grad()[:1]]
+        out = _first(case.call(xs, *case.tensors[1:]))
+        (grad,) = torch.autograd.grad(out, xs, torch.ones_like(out))
+        slopes.append(grad)
+    error = (slopes[1] - slopes[0]).abs()[away].max().item()
+    bound = float(declaration.error or 0.0)
+    stated = f"stated bound {bound:g}" if bound else "exact"
+    detail = f"compact derivative within {error:.3g} of f' ({stated})"
+    return CheckResult("", error <= bound + 1e-9, detail)
 
 
 def _check_grad_types(fn: type[PluginFunction], params: dict[str, Any]) -> CheckResult:

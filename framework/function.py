@@ -2,27 +2,28 @@
 
 A plugin writes ``forward(x, ...)``, ``setup_context(ctx, inputs, output)`` and
 ``backward(ctx, grad_output)`` as static methods (the style ``torch.func`` and ``torch.compile``
-understand). ``backward`` may return just the gradients of the leading tensor arguments; the
-trailing ``None`` for options (``negative_slope`` …) is added here.
+understand), the backward as the formula in differentiable torch ops, so that a double backward
+needs no extra code. Everything else is done here:
 
-Class attributes a plugin may set:
+- ``backward`` may return just the gradients of the leading tensor arguments; the trailing
+  ``None`` for options (``negative_slope`` …) is added.
+- ``backward_in_place(ctx, grad_output)`` (optional): the same derivative computed in fresh
+  buffers updated in place, for speed. It is called when no higher-order gradient is being
+  built (``torch.is_grad_enabled()`` false inside the backward), ``backward`` otherwise;
+  returning ``NotImplemented`` (no faster form for these options) falls back to ``backward``.
+  ``nn-plugins check`` verifies that the two agree.
+- activations get ``generate_vmap_rule = True`` (``torch.func.vmap`` over the plugin).
+- ``compact = OneBit(...) | IntervalTable(...) | RoundedInput(...)`` (``framework.compact``)
+  adds the option ``compact`` and builds the compact-mode Function.
+- ``intermediates``: how many tensors ``forward`` returns after its outputs for
+  ``setup_context`` to save (the dropout mask, max-pool indices, batch statistics). In this
+  style ``forward`` has no ``ctx``, so what it computes for the backward must leave through its
+  return value (as the PyTorch docs advise). The Modules hide them from callers (``visible``);
+  they are marked non-differentiable, and ``backward`` receives only the gradients of the real
+  outputs. Being constants to autograd, a ``backward`` recomputes them; ``backward_in_place``
+  may use them.
 
-- ``reference``: the native PyTorch op taking the same arguments (tensors positionally, options
-  by keyword). ``nn-plugins check`` compares against it; without one, against autograd through
-  the plugin's own ``forward``.
-- ``kinks``: input values where the derivative is undefined (ReLU: ``(0.0,)``); numerical
-  gradient checks stay away from them, agreement checks visit them.
-- ``init(...)``: a static method creating the learnable tensors named in ``forward``.
-- ``approximate_options``: options whose non-default value makes the backward an approximation
-  on purpose (``compact``: a few-bit derivative), each with its stated error bound; the checks
-  (``check_variants``) keep them at their exact defaults.
-- ``intermediates``: how many tensors ``forward`` returns after its outputs for ``setup_context``
-  to save (the dropout mask, max-pool indices, batch statistics). In this style ``forward`` has
-  no ``ctx``, so what it computes for the backward must leave through its return value (as the
-  PyTorch docs advise). The Modules hide them from callers (``visible``); they are marked
-  non-differentiable,
-  and ``backward`` receives only the gradients of the real outputs. Being constants to autograd,
-  a backward that must itself be differentiable recomputes them when ``torch.is_grad_enabled()``.
+The class attributes a plugin may set are listed in docs/writing-plugins.md.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class PluginFunction(torch.autograd.Function):
     kinks: ClassVar[tuple[float, ...]] = ()
     tensor_options: ClassVar[tuple[str, ...]] = ("weight", "pos_weight")
     intermediates: ClassVar[int] = 0
+    approximate_options: ClassVar[dict[str, str]] = {}
+    compact: ClassVar[Any] = None  # a framework.compact declaration
+    backward_in_place: ClassVar[Callable[..., Any] | None] = None
     _n_forward_args: ClassVar[int] = -1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -72,8 +76,13 @@ class PluginFunction(torch.autograd.Function):
         n_hidden = cls.intermediates
         n_args = len(inspect.signature(cls.forward).parameters)
         cls._n_forward_args = n_args
+        if cls.__dict__.get("compact") is not None and cls.compact.error is not None:
+            cls.approximate_options = {**cls.approximate_options, "compact": cls.compact.describe()}
         if "backward" in cls.__dict__:
             backward = cls.__dict__["backward"].__func__
+            in_place = cls.__dict__.get("backward_in_place")
+            if in_place is not None:
+                backward = _formula_or_in_place(backward, in_place.__func__)
             cls.backward = staticmethod(_pad_grads(backward, n_args, n_hidden))
         if n_hidden and "setup_context" in cls.__dict__:
             setup = cls.__dict__["setup_context"].__func__
@@ -110,6 +119,23 @@ def visible(output: Any, n_hidden: int) -> Any:
         return output
     shown = output[:-n_hidden]
     return shown[0] if len(shown) == 1 else shown
+
+
+def _formula_or_in_place(
+    formula: Callable[..., Any], in_place: Callable[..., Any]
+) -> Callable[..., Any]:
+    """The differentiable formula when a higher-order gradient is being built, else the
+    in-place variant."""
+
+    @functools.wraps(formula)
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        if not torch.is_grad_enabled():
+            grads = in_place(ctx, *grad_outputs)
+            if grads is not NotImplemented:  # no faster form for these arguments
+                return grads
+        return formula(ctx, *grad_outputs)
+
+    return backward
 
 
 def _pad_grads(backward: Callable[..., Any], n_args: int, n_hidden: int = 0) -> Callable[..., Any]:
@@ -152,6 +178,7 @@ class ActivationFunction(PluginFunction):
     """Base class of activation plugins: ``forward(x, **options) -> y`` of the same shape."""
 
     n_inputs = 1
+    generate_vmap_rule = True
 
 
 class LossFunction(PluginFunction):

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from framework.compact import compact_function
 from framework.function import Buffer, PluginFunction, RecurrentCellFunction, visible
 from framework.signature import REQUIRED, signature_of
 
@@ -31,12 +32,16 @@ class PluginModule(nn.Module):
         sig = signature_of(fn)
         check_parameters(fn, params, sig.parameters)
         self._signature = sig
-        self._hidden = fn.intermediates
         self.options = {
             name: params.get(name, default)
             for name, default in sig.options.items()
             if name != "training"
         }
+        # compact mode is another Function (framework.compact), not an argument of forward
+        self._passed = [n for n in sig.options if not (n == "compact" and fn.compact is not None)]
+        if self.options.get("compact") and fn.compact is not None:
+            self.function = compact_function(fn)
+        self._hidden = self.function.intermediates
         # Tensor-valued options (class weights) may come from a config as lists; as buffers
         # they follow the Module to its device and dtype.
         for name in fn.tensor_options:
@@ -54,7 +59,7 @@ class PluginModule(nn.Module):
     def option_values(self) -> list[Any]:
         """The options in ``forward``'s order, ``training`` being the Module's mode."""
         values = []
-        for name in self._signature.options:
+        for name in self._passed:
             if name == "training":
                 values.append(self.training)
             elif self.options[name] is _BUFFER:
@@ -62,6 +67,10 @@ class PluginModule(nn.Module):
             else:
                 values.append(self.options[name])
         return values
+
+    def option_dict(self) -> dict[str, Any]:
+        """The options ``forward`` receives, by name."""
+        return dict(zip(self._passed, self.option_values(), strict=True))
 
     def forward(self, *inputs: torch.Tensor) -> Any:
         args: list[Any] = list(inputs)

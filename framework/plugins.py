@@ -380,6 +380,8 @@ def _print_reports(console: Any, kind: str, name: str, reports: list[Any]) -> No
         if report.passed:
             skipped = [r for r in report.results if r.skipped]
             note = escape(f" ({len(skipped)} skipped: {skipped[0].detail})") if skipped else ""
+            compact = [r.detail for r in report.results if r.check == "compact"]
+            note += escape(f" ({compact[0]})") if compact else ""
             console.print(f"[green]PASS[/green] {kind} {name}{params}{note}")
             continue
         console.print(f"[red]FAIL[/red] {kind} {name}{params}")

@@ -6,7 +6,8 @@ owned by the Module and created by ``init``; arguments with a default are option
 config (``activation.negative_slope=0.1``). ``init(in_features, out_features, bias=True)`` takes
 the options that shape the learnable tensors. An option called ``training`` is filled with the
 Module's train/eval mode. A class attribute ``module_options`` lists parameters that the Module
-itself reads (a recurrent layer's ``num_layers``). This module imports no torch.
+itself reads (a recurrent layer's ``num_layers``). A plugin declaring ``compact``
+(``framework.compact``) has the option ``compact=False``. This module imports no torch.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def signature_of(cls: type) -> PluginSignature:
     inputs = tuple(p.name for p in params[:n_inputs])
     learnables = tuple(p.name for p in params[n_inputs:] if p.default is REQUIRED)
     options = {p.name: p.default for p in params[n_inputs:] if p.default is not REQUIRED}
+    if getattr(cls, "compact", None) is not None:  # a compact-mode declaration
+        options.setdefault("compact", False)
     init = getattr(cls, "init", None)
     init_options = (
         {p.name: p.default for p in inspect.signature(init).parameters.values()} if init else {}

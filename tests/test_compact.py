@@ -10,8 +10,8 @@ import torch
 
 from framework import ACTIVATIONS, LAYERS
 from framework.benchmarking import saved_tensor_bytes
+from framework.bits import pack_bits, pack_codes, unpack_bits, unpack_codes
 from framework.signature import signature_of
-from plugins.bits import pack_bits, pack_codes, unpack_bits, unpack_codes
 
 # name, parameters, largest derivative error the plugin's docstring states (0: exact)
 COMPACT = [

@@ -25,7 +25,6 @@ class CELU(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.celu)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x, alpha=1.0):
@@ -39,7 +38,10 @@ class CELU(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return torch.where(y > 0, grad_output, grad_output * (y / ctx.alpha + 1))
+        return torch.where(y > 0, grad_output, grad_output * (y / ctx.alpha + 1))
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         # f' = 1 + min(y, 0) / alpha on both sides (continuous at 0): two fused passes
         return torch.addcmul(grad_output, grad_output, y.clamp(max=0), value=1 / ctx.alpha)

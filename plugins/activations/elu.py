@@ -28,7 +28,6 @@ class ELU(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.elu)
     kinks = (0.0,)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x, alpha=1.0):
@@ -45,13 +44,20 @@ class ELU(ActivationFunction):
     def backward(ctx, grad_output):
         (t,) = ctx.saved_tensors
         alpha = ctx.alpha
-        if ctx.saved_output and not torch.is_grad_enabled():
-            # f' = min(y, 0) + alpha + [y > 0] (1 - alpha); for alpha = 1, 1 + min(y, 0)
-            low = t.clamp(max=0)
-            if alpha == 1:
-                return torch.addcmul(grad_output, grad_output, low)
-            step = torch.gt(t, 0, out=torch.empty_like(t))
-            return low.add_(alpha).add_(step, alpha=1 - alpha).mul_(grad_output)
         # x clamped to <= 0: an e^x overflowing in the unused branch gives double backward 0 * inf
         negative = t + alpha if ctx.saved_output else alpha * t.clamp(max=0).exp()
         return torch.where(t > 0, grad_output, grad_output * negative)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (t,) = ctx.saved_tensors
+        alpha = ctx.alpha
+        if not ctx.saved_output:  # a negative alpha: the formula
+            negative = t.clamp(max=0).exp_().mul_(alpha)
+            return torch.where(t > 0, grad_output, negative.mul_(grad_output))
+        # f' = min(y, 0) + alpha + [y > 0] (1 - alpha); for alpha = 1, 1 + min(y, 0)
+        low = t.clamp(max=0)
+        if alpha == 1:
+            return torch.addcmul(grad_output, grad_output, low)
+        step = torch.gt(t, 0, out=torch.empty_like(t))
+        return low.add_(alpha).add_(step, alpha=1 - alpha).mul_(grad_output)

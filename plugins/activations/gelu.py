@@ -2,27 +2,24 @@ import math
 
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import interval_grad, pack_intervals
+from framework import ActivationFunction, IntervalTable, register_activation
 
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 KAPPA = 0.044715
 LOG2E = math.log2(math.e)
-# compact mode: 16 intervals of z and f' on each (benchmarks/fewbit_tables.py)
-INTERVALS = {
-    "none": (
-        (-2.4425, -0.8575, -0.6525, -0.4925, -0.3575, -0.2325, -0.1175, -0.0025,
-         0.1125, 0.2275, 0.3525, 0.4875, 0.6475, 0.8575, 1.9725),
-        (-0.02093, -0.08552, 0.00249, 0.09175, 0.18176, 0.27211, 0.36220, 0.45233,
-         0.54371, 0.63394, 0.72424, 0.81493, 0.90542, 0.99624, 1.08552, 1.04397),
-    ),
-    "tanh": (
-        (-2.4525, -0.8575, -0.6525, -0.4925, -0.3575, -0.2325, -0.1175, -0.0025,
-         0.1125, 0.2275, 0.3525, 0.4875, 0.6475, 0.8575, 1.9825),
-        (-0.02074, -0.08540, 0.00277, 0.09193, 0.18184, 0.27215, 0.36221, 0.45233,
-         0.54371, 0.63393, 0.72421, 0.81485, 0.90525, 0.99596, 1.08540, 1.04386),
-    ),
+# compact mode: 16 intervals of z and f' on each, per `approximate` (benchmarks/fewbit_tables.py)
+BOUNDARIES = {
+    "none": (-2.4425, -0.8575, -0.6525, -0.4925, -0.3575, -0.2325, -0.1175, -0.0025,
+             0.1125, 0.2275, 0.3525, 0.4875, 0.6475, 0.8575, 1.9725),
+    "tanh": (-2.4525, -0.8575, -0.6525, -0.4925, -0.3575, -0.2325, -0.1175, -0.0025,
+             0.1125, 0.2275, 0.3525, 0.4875, 0.6475, 0.8575, 1.9825),
+}  # fmt: skip
+VALUES = {
+    "none": (-0.02093, -0.08552, 0.00249, 0.09175, 0.18176, 0.27211, 0.36220, 0.45233,
+             0.54371, 0.63394, 0.72424, 0.81493, 0.90542, 0.99624, 1.08552, 1.04397),
+    "tanh": (-0.02074, -0.08540, 0.00277, 0.09193, 0.18184, 0.27215, 0.36221, 0.45233,
+             0.54371, 0.63393, 0.72421, 0.81485, 0.90525, 0.99596, 1.08540, 1.04386),
 }  # fmt: skip
 
 
@@ -73,31 +70,21 @@ class GELU(ActivationFunction):
 
     reference = staticmethod(_native)
     check_variants = ({}, {"approximate": "tanh"})
-    approximate_options = {"compact": "few-bit derivative, within 0.047 of f'"}
-    generate_vmap_rule = True
-    intermediates = 1  # the packed interval codes (empty unless compact)
+    compact = IntervalTable(BOUNDARIES, VALUES, error=0.047, by="approximate")
 
     @staticmethod
-    def forward(x, approximate="none", compact=False):
-        y = torch.nn.functional.gelu(x, approximate=approximate)
-        if not compact:
-            return y, x.new_empty(0, dtype=torch.uint8)
-        return y, pack_intervals(x, INTERVALS[approximate][0])
+    def forward(x, approximate="none"):
+        return torch.nn.functional.gelu(x, approximate=approximate)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, ctx.approximate, ctx.compact = inputs
-        ctx.shape = x.shape
-        ctx.save_for_backward(output[1] if ctx.compact else x)
+        x, ctx.approximate = inputs
+        ctx.save_for_backward(x)
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if ctx.compact:  # x holds the packed interval codes
-            return interval_grad(x, ctx.shape, INTERVALS[ctx.approximate][1], grad_output)
-        if not torch.is_grad_enabled():
-            return _fast_backward(x, grad_output, ctx.approximate)
-        x2 = x * x  # double backward: differentiable, out of place
+        x2 = x * x
         if ctx.approximate == "tanh":
             t = torch.tanh(SQRT_2_OVER_PI * x * (1 + KAPPA * x2))
             slope = 0.5 * (1 + t) + 0.5 * SQRT_2_OVER_PI * x * (1 - t * t) * (1 + 3 * KAPPA * x2)
@@ -105,15 +92,20 @@ class GELU(ActivationFunction):
             slope = torch.special.ndtr(x) + INV_SQRT_2PI * x * torch.exp(-0.5 * x2)
         return grad_output * slope
 
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return _slope_in_place(x, ctx.approximate).mul_(grad_output)
 
-def _fast_backward(x, grad_output, approximate):
-    """The same derivative in fresh buffers updated in place (not differentiable)."""
+
+def _slope_in_place(x, approximate):
+    """f'(x) in fresh buffers updated in place."""
     if approximate == "tanh":
         # 1 + tanh u = 2 s and 1 - tanh^2 u = 4 s (1 - s) with s = sigmoid(2u)
         x2 = torch.mul(x, x)
         s = torch.mul(x2, KAPPA).add_(1).mul_(x).mul_(2 * SQRT_2_OVER_PI).sigmoid_()
         du = x2.mul_(3 * KAPPA).add_(1).mul_(x).mul_(2 * SQRT_2_OVER_PI)  # x du/dx, doubled
-        return du.mul_(torch.rsub(s, 1)).add_(1).mul_(s).mul_(grad_output)
+        return du.mul_(torch.rsub(s, 1)).add_(1).mul_(s)
     density = torch.mul(x, x).mul_(-0.5 * LOG2E).exp2_()  # sqrt(2 pi) phi(x)
     cdf = torch.nn.functional.gelu(x).div_(x).nan_to_num_(0.5)  # Phi(x); 1/2 at x = 0
-    return cdf.addcmul_(x, density, value=INV_SQRT_2PI).mul_(grad_output)
+    return cdf.addcmul_(x, density, value=INV_SQRT_2PI)

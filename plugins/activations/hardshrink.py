@@ -27,7 +27,6 @@ class Hardshrink(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.hardshrink)
     kinks = (-0.5, 0.5)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x, lambd=0.5):
@@ -43,6 +42,11 @@ class Hardshrink(ActivationFunction):
         (y,) = ctx.saved_tensors
         if ctx.keeps_all:
             return grad_output
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * (y != 0)
+        return grad_output * (y != 0)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        if ctx.keeps_all:
+            return grad_output
         return torch.ne(y, 0, out=torch.empty_like(y)).mul_(grad_output)  # a float mask

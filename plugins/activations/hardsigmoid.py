@@ -25,7 +25,6 @@ class Hardsigmoid(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.hardsigmoid)
     kinks = (-3.0, 3.0)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
@@ -38,7 +37,10 @@ class Hardsigmoid(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return torch.where((y > 0) & (y < 1), grad_output / 6, 0)
+        return torch.where((y > 0) & (y < 1), grad_output / 6, 0)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         # y - y^2 = y (1 - y) > 0 exactly inside (0, 1); one fresh buffer updated in place
         return torch.addcmul(y, y, y, value=-1).gt_(0).mul_(grad_output).div_(6)

@@ -1,7 +1,6 @@
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import interval_grad, pack_intervals
+from framework import ActivationFunction, IntervalTable, register_activation
 
 # compact mode: (-3, 3) cut into 14 equal intervals, f' at each middle; 0 below, 1 above
 BOUNDARIES = tuple(-3 + 6 * k / 14 for k in range(15))
@@ -41,29 +40,24 @@ class Hardswish(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.hardswish)
     kinks = (-3.0, 3.0)
-    approximate_options = {"compact": "few-bit derivative, within 1/14 of f'"}
-    generate_vmap_rule = True
-    intermediates = 1  # the packed interval codes (empty unless compact)
+    compact = IntervalTable(BOUNDARIES, VALUES, error=1 / 14)
 
     @staticmethod
-    def forward(x, compact=False):
-        y = torch.nn.functional.hardswish(x)
-        return y, pack_intervals(x, BOUNDARIES) if compact else x.new_empty(0, dtype=torch.uint8)
+    def forward(x):
+        return torch.nn.functional.hardswish(x)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, ctx.compact = inputs
-        ctx.shape = x.shape
-        ctx.save_for_backward(output[1] if ctx.compact else x)
+        ctx.save_for_backward(inputs[0])
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if ctx.compact:  # x holds the packed interval codes
-            return interval_grad(x, ctx.shape, VALUES, grad_output)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            slope = torch.where(x <= -3, 0.0, torch.where(x < 3, x / 3 + 0.5, 1.0))
-            return grad_output * slope
+        return grad_output * torch.where(x <= -3, 0.0, torch.where(x < 3, x / 3 + 0.5, 1.0))
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (x,) = ctx.saved_tensors
         # u = -x/3 in one fresh buffer: u <= -1 (x >= 3) gives f' = 1, that is u = -1/2; then
         # f' = 1/2 - u, and f' <= -1/2 (x <= -3) gives 0; each step an in-place threshold
         u = torch.nn.functional.threshold_(torch.div(x, -3), -1.0, -0.5)

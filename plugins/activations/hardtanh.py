@@ -1,7 +1,6 @@
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import pack_bits, unpack_bits
+from framework import ActivationFunction, OneBit, register_activation
 
 
 @register_activation("hardtanh")
@@ -18,7 +17,7 @@ class Hardtanh(ActivationFunction):
     for the backward.
 
     ``compact=True`` (opt-in) keeps :math:`[a < z < b]` as one bit per element, packed eight to
-    a byte (``plugins.bits``), instead of the output: the same derivative, exactly, from a
+    a byte, instead of the output: the same derivative, exactly, from a
     32nd of the memory. (In a network the next layer often keeps the output anyway; the bits
     pay where it does not.)
 
@@ -32,31 +31,25 @@ class Hardtanh(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.hardtanh)
     kinks = (-1.0, 1.0)
-    generate_vmap_rule = True
-
-    intermediates = 1  # the packed mask (empty unless compact)
+    compact = OneBit(lambda x, y, min_val, max_val: (x > min_val) & (x < max_val))
 
     @staticmethod
-    def forward(x, min_val=-1.0, max_val=1.0, compact=False):
-        y = torch.nn.functional.hardtanh(x, min_val, max_val)
-        if not compact:
-            return y, x.new_empty(0, dtype=torch.uint8)
-        return y, pack_bits((x > min_val) & (x < max_val))
+    def forward(x, min_val=-1.0, max_val=1.0):
+        return torch.nn.functional.hardtanh(x, min_val, max_val)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        _, ctx.min_val, ctx.max_val, ctx.compact = inputs
-        ctx.shape = output[0].shape
-        ctx.save_for_backward(output[1] if ctx.compact else output[0])
+        _, ctx.min_val, ctx.max_val = inputs
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if ctx.compact:  # y holds the packed mask
-            mask = unpack_bits(y, ctx.shape, 1.0, grad_output.dtype)
-            return grad_output * mask if torch.is_grad_enabled() else mask.mul_(grad_output)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * ((y > ctx.min_val) & (y < ctx.max_val))
+        return grad_output * ((y > ctx.min_val) & (y < ctx.max_val))
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         if ctx.min_val == -ctx.max_val:  # symmetric (the default): |y| < b, one fresh buffer
             return torch.abs(y).lt_(ctx.max_val).mul_(grad_output)
         # (y - a)(b - y) > 0 exactly inside (a, b): a difference is 0 only where y equals the

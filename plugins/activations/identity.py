@@ -17,7 +17,6 @@ class Identity(ActivationFunction):
     """
 
     reference = staticmethod(lambda x: x * 1)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):

@@ -1,7 +1,6 @@
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import pack_bits, unpack_bits
+from framework import ActivationFunction, OneBit, register_activation
 
 
 @register_activation("leaky_relu")
@@ -19,7 +18,7 @@ class LeakyReLU(ActivationFunction):
     input is saved.
 
     ``compact=True`` (opt-in) keeps :math:`[z > 0]` as one bit per element, packed eight to
-    a byte (``plugins.bits``), instead of the output (or input): the same derivative, exactly,
+    a byte, instead of the output (or input): the same derivative, exactly,
     from a 32nd of the memory. (In a network the next layer often keeps the output anyway; the
     bits pay where it does not.)
 
@@ -33,34 +32,26 @@ class LeakyReLU(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.leaky_relu)
     kinks = (0.0,)
-    generate_vmap_rule = True
-
-    intermediates = 1  # the packed mask (empty unless compact)
+    compact = OneBit(lambda x, y: x > 0, low="negative_slope")
 
     @staticmethod
-    def forward(x, negative_slope=0.01, compact=False):
-        y = torch.nn.functional.leaky_relu(x, negative_slope)
-        return y, pack_bits(x > 0) if compact else x.new_empty(0, dtype=torch.uint8)
+    def forward(x, negative_slope=0.01):
+        return torch.nn.functional.leaky_relu(x, negative_slope)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, negative_slope, ctx.compact = inputs
-        ctx.negative_slope = negative_slope
-        ctx.shape = x.shape
-        if ctx.compact:
-            ctx.save_for_backward(output[1])
-        else:
-            ctx.save_for_backward(output[0] if negative_slope >= 0 else x)
+        x, ctx.negative_slope = inputs
+        ctx.save_for_backward(output if ctx.negative_slope >= 0 else x)
 
     @staticmethod
     def backward(ctx, grad_output):
         (t,) = ctx.saved_tensors  # y > 0 exactly where x > 0
+        return torch.where(t > 0, grad_output, grad_output * ctx.negative_slope)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (t,) = ctx.saved_tensors
         a = ctx.negative_slope
-        if ctx.compact:  # t holds the packed mask [x > 0]: f' = a + (1 - a) [x > 0]
-            slope = unpack_bits(t, ctx.shape, 1 - a, grad_output.dtype).add_(a)
-            return grad_output * slope if torch.is_grad_enabled() else slope.mul_(grad_output)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return torch.where(t > 0, grad_output, grad_output * a)
         if 0 <= a <= 1:  # sign(t) is 1, 0 or -1; raised to at least a it is f'
             return torch.sign(t).clamp_(min=a).mul_(grad_output)
         return torch.gt(t, 0, out=torch.empty_like(t)).mul_(1 - a).add_(a).mul_(grad_output)

@@ -30,7 +30,6 @@ class LogSoftmax(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.log_softmax)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x, dim=-1):
@@ -45,8 +44,12 @@ class LogSoftmax(ActivationFunction):
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
         total = grad_output.sum(ctx.dim, keepdim=True)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return torch.addcmul(grad_output, y.exp(), total, value=-1)
+        return torch.addcmul(grad_output, y.exp(), total, value=-1)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        total = grad_output.sum(ctx.dim, keepdim=True)
         if y.dtype in (torch.float32, torch.float64):  # e^y = 2^(y log2 e): a cheaper kernel
             p = torch.mul(y, LOG2E).exp2_()
         else:

@@ -26,7 +26,6 @@ class LogSigmoid(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.logsigmoid)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
@@ -39,6 +38,9 @@ class LogSigmoid(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * torch.sigmoid(-x)
+        return grad_output * torch.sigmoid(-x)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (x,) = ctx.saved_tensors
         return torch.neg(x).sigmoid_().mul_(grad_output)

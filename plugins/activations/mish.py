@@ -1,7 +1,6 @@
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import interval_grad, pack_intervals
+from framework import ActivationFunction, IntervalTable, register_activation
 
 # compact mode: 16 intervals of z and f' on each (benchmarks/fewbit_tables.py)
 BOUNDARIES = (
@@ -55,35 +54,32 @@ class Mish(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.mish)
-    approximate_options = {"compact": "few-bit derivative, within 0.044 of f'"}
-    generate_vmap_rule = True
-    intermediates = 1  # the packed interval codes (empty unless compact)
+    compact = IntervalTable(BOUNDARIES, VALUES, error=0.044)
 
     @staticmethod
-    def forward(x, compact=False):
+    def forward(x):
         if x.dtype not in (torch.float32, torch.float64):  # one rounding, as the native op
-            y = torch.nn.functional.mish(x)
-        else:
-            y = _tanh_softplus(x)[1].mul_(x)
-        return y, pack_intervals(x, BOUNDARIES) if compact else x.new_empty(0, dtype=torch.uint8)
+            return torch.nn.functional.mish(x)
+        return _tanh_softplus(x)[1].mul_(x)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, ctx.compact = inputs
-        ctx.shape = x.shape
-        ctx.save_for_backward(output[1] if ctx.compact else x)
+        ctx.save_for_backward(inputs[0])
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if ctx.compact:  # x holds the packed interval codes
-            return interval_grad(x, ctx.shape, VALUES, grad_output)
-        if torch.is_grad_enabled() or x.dtype not in (torch.float32, torch.float64):
-            t = torch.tanh(torch.nn.functional.softplus(x))  # differentiable, out of place
-            return grad_output * (t + x * torch.sigmoid(x) * (1 - t * t))
+        t = torch.tanh(torch.nn.functional.softplus(x))
+        return grad_output * (t + x * torch.sigmoid(x) * (1 - t * t))
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        x = x if x.dtype in (torch.float32, torch.float64) else x.float()  # bfloat16: one rounding
         s, t, qd = _tanh_softplus(x)
         # f' = t + 4 x s (q d)^2, in the buffers of the forward's formula
-        return t.add_(qd.mul_(qd).mul_(s).mul_(x), alpha=4).mul_(grad_output)
+        slope = t.add_(qd.mul_(qd).mul_(s).mul_(x), alpha=4)
+        return slope.to(grad_output.dtype).mul_(grad_output)
 
 
 def _tanh_softplus(x):

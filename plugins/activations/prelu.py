@@ -32,7 +32,6 @@ class PReLU(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.prelu)
     kinks = (0.0,)
-    generate_vmap_rule = True
     check_variants = ({}, {"num_parameters": 5})
 
     @staticmethod
@@ -53,14 +52,20 @@ class PReLU(ActivationFunction):
         grad_x = grad_weight = None
         a = weight.reshape(-1, *(1,) * (x.dim() - 2))  # slope per channel, on dim 1
         dims = [d for d in range(x.dim()) if d != 1 or weight.numel() == 1]
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            positive = x > 0
-            if ctx.needs_input_grad[0]:
-                grad_x = torch.where(positive, grad_output, grad_output * a)
-            if ctx.needs_input_grad[1]:
-                grad_weight = torch.where(positive, 0, grad_output * x).sum(dims)
-                grad_weight = grad_weight.reshape(weight.shape)
-            return grad_x, grad_weight
+        positive = x > 0
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.where(positive, grad_output, grad_output * a)
+        if ctx.needs_input_grad[1]:
+            grad_weight = torch.where(positive, 0, grad_output * x).sum(dims)
+            grad_weight = grad_weight.reshape(weight.shape)
+        return grad_x, grad_weight
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_weight = None
+        a = weight.reshape(-1, *(1,) * (x.dim() - 2))  # slope per channel, on dim 1
+        dims = [d for d in range(x.dim()) if d != 1 or weight.numel() == 1]
         # float masks in fresh buffers updated in place (no bool masks)
         if ctx.needs_input_grad[0]:
             slope = torch.gt(x, 0, out=torch.empty_like(x)).mul_(1 - a).add_(a)  # 1 or a

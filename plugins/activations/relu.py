@@ -1,7 +1,6 @@
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import pack_bits, unpack_bits
+from framework import ActivationFunction, OneBit, register_activation
 
 
 @register_activation("relu")
@@ -17,9 +16,8 @@ class ReLU(ActivationFunction):
     carries, so the output is saved (PyTorch does the same).
 
     ``compact=True`` (opt-in) keeps :math:`[z > 0]` as one bit per element, packed eight to
-    a byte (``plugins.bits``), instead of the output: the same derivative, exactly, from a
-    32nd of the memory. (In a network the next layer often keeps the output anyway; the bits
-    pay where it does not.)
+    a byte, instead of the output: the same derivative, exactly, from a 32nd of the memory. (In
+    a network the next layer often keeps the output anyway; the bits pay where it does not.)
 
     Shape: any; the output has the input's shape.
 
@@ -30,27 +28,23 @@ class ReLU(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.relu)
-    generate_vmap_rule = True
     kinks = (0.0,)
-    intermediates = 1  # the packed mask (empty unless compact)
+    compact = OneBit(lambda x, y: y > 0)
 
     @staticmethod
-    def forward(x, compact=False):
-        y = x.clamp_min(0)
-        return y, pack_bits(y > 0) if compact else x.new_empty(0, dtype=torch.uint8)
+    def forward(x):
+        return x.clamp_min(0)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.compact = inputs[1]
-        ctx.shape = output[0].shape
-        ctx.save_for_backward(output[1] if ctx.compact else output[0])
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if ctx.compact:  # y holds the packed mask
-            mask = unpack_bits(y, ctx.shape, 1.0, grad_output.dtype)
-            return grad_output * mask if torch.is_grad_enabled() else mask.mul_(grad_output)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * (y > 0)
-        return torch.sign(y).mul_(grad_output)  # y >= 0: sign(y) is f'(x); no bool mask
+        return grad_output * (y > 0)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        return torch.sign(y).mul_(grad_output)  # y >= 0: sign(y) is f'(z); no bool mask

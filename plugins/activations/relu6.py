@@ -1,7 +1,6 @@
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import pack_bits, unpack_bits
+from framework import ActivationFunction, OneBit, register_activation
 
 
 @register_activation("relu6")
@@ -17,7 +16,7 @@ class ReLU6(ActivationFunction):
     so only the output is saved for the backward.
 
     ``compact=True`` (opt-in) keeps :math:`[0 < z < 6]` as one bit per element, packed eight to
-    a byte (``plugins.bits``), instead of the output: the same derivative, exactly, from a
+    a byte, instead of the output: the same derivative, exactly, from a
     32nd of the memory. (In a network the next layer often keeps the output anyway; the bits
     pay where it does not.)
 
@@ -31,30 +30,23 @@ class ReLU6(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.relu6)
     kinks = (0.0, 6.0)
-    generate_vmap_rule = True
-
-    intermediates = 1  # the packed mask (empty unless compact)
+    compact = OneBit(lambda x, y: (x > 0) & (x < 6))
 
     @staticmethod
-    def forward(x, compact=False):
-        y = torch.nn.functional.relu6(x)
-        if not compact:
-            return y, x.new_empty(0, dtype=torch.uint8)
-        return y, pack_bits((x > 0) & (x < 6))
+    def forward(x):
+        return torch.nn.functional.relu6(x)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.compact = inputs[1]
-        ctx.shape = output[0].shape
-        ctx.save_for_backward(output[1] if ctx.compact else output[0])
+        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if ctx.compact:  # y holds the packed mask
-            mask = unpack_bits(y, ctx.shape, 1.0, grad_output.dtype)
-            return grad_output * mask if torch.is_grad_enabled() else mask.mul_(grad_output)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * ((y > 0) & (y < 6))
+        return grad_output * ((y > 0) & (y < 6))
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         # y (6 - y) > 0 exactly inside (0, 6); one fresh buffer updated in place
         return torch.rsub(y, 6).mul_(y).gt_(0).mul_(grad_output)

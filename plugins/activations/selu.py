@@ -31,7 +31,6 @@ class SELU(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.selu)
     kinks = (0.0,)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
@@ -44,8 +43,11 @@ class SELU(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return torch.where(y > 0, grad_output * SCALE, grad_output * (y + SCALE * ALPHA))
+        return torch.where(y > 0, grad_output * SCALE, grad_output * (y + SCALE * ALPHA))
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         # f' = min(y, 0) + lambda alpha + [y > 0] (lambda - lambda alpha), in fresh buffers
         step = torch.gt(y, 0, out=torch.empty_like(y))
         slope = y.clamp(max=0).add_(SCALE * ALPHA).add_(step, alpha=SCALE - SCALE * ALPHA)

@@ -23,7 +23,6 @@ class Sigmoid(ActivationFunction):
     """
 
     reference = staticmethod(torch.sigmoid)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
@@ -36,6 +35,9 @@ class Sigmoid(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (s,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * s * (1 - s)
+        return grad_output * s * (1 - s)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (s,) = ctx.saved_tensors
         return torch.addcmul(s, s, s, value=-1).mul_(grad_output)  # s - s^2, then times g

@@ -1,7 +1,6 @@
 import torch
 
-from framework import ActivationFunction, register_activation
-from plugins.bits import interval_grad, pack_intervals
+from framework import ActivationFunction, IntervalTable, register_activation
 
 # compact mode: 16 intervals of z and f' on each (benchmarks/fewbit_tables.py)
 BOUNDARIES = (
@@ -44,29 +43,26 @@ class SiLU(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.silu)
-    approximate_options = {"compact": "few-bit derivative, within 0.044 of f'"}
-    generate_vmap_rule = True
-    intermediates = 1  # the packed interval codes (empty unless compact)
+    compact = IntervalTable(BOUNDARIES, VALUES, error=0.044)
 
     @staticmethod
-    def forward(x, compact=False):
-        y = torch.nn.functional.silu(x)
-        return y, pack_intervals(x, BOUNDARIES) if compact else x.new_empty(0, dtype=torch.uint8)
+    def forward(x):
+        return torch.nn.functional.silu(x)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, ctx.compact = inputs
-        ctx.shape = x.shape
-        ctx.save_for_backward(output[1] if ctx.compact else x)
+        ctx.save_for_backward(inputs[0])
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if ctx.compact:  # x holds the packed interval codes
-            return interval_grad(x, ctx.shape, VALUES, grad_output)
         s = torch.sigmoid(x)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * s * (1 + x * (1 - s))
+        return grad_output * s * (1 + x * (1 - s))
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
         t = torch.addcmul(x, x, s, value=-1)  # x (1 - s)
         s = s.mul_(grad_output)
         return s.addcmul_(s, t)  # g s (1 + t)

@@ -27,7 +27,6 @@ class Softmax(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.softmax)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x, dim=-1):
@@ -42,6 +41,10 @@ class Softmax(ActivationFunction):
     def backward(ctx, grad_output):
         (s,) = ctx.saved_tensors
         gs = grad_output * s
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return torch.addcmul(gs, s, gs.sum(ctx.dim, keepdim=True), value=-1)
+        return torch.addcmul(gs, s, gs.sum(ctx.dim, keepdim=True), value=-1)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (s,) = ctx.saved_tensors
+        gs = grad_output * s
         return gs.addcmul_(s, gs.sum(ctx.dim, keepdim=True), value=-1)

@@ -32,7 +32,6 @@ class Softplus(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.softplus)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x, beta=1.0, threshold=20.0):
@@ -47,10 +46,13 @@ class Softplus(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (t,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            bt = ctx.beta * t
-            slope = -torch.expm1(-bt) if ctx.saved_output else torch.sigmoid(bt)
-            return torch.where(bt > ctx.threshold, grad_output, grad_output * slope)
+        bt = ctx.beta * t
+        slope = -torch.expm1(-bt) if ctx.saved_output else torch.sigmoid(bt)
+        return torch.where(bt > ctx.threshold, grad_output, grad_output * slope)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (t,) = ctx.saved_tensors
         if ctx.saved_output:
             # above the threshold 1 - e^{-beta f} is 1 within e^{-t}: no branch is needed
             return torch.mul(t, -ctx.beta).expm1_().mul_(grad_output).neg_()

@@ -26,7 +26,6 @@ class Softshrink(ActivationFunction):
 
     reference = staticmethod(torch.nn.functional.softshrink)
     kinks = (-0.5, 0.5)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x, lambd=0.5):
@@ -39,6 +38,9 @@ class Softshrink(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * (y != 0)
+        return grad_output * (y != 0)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         return torch.ne(y, 0, out=torch.empty_like(y)).mul_(grad_output)  # a float mask

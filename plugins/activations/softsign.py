@@ -23,7 +23,6 @@ class Softsign(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.softsign)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
@@ -36,8 +35,11 @@ class Softsign(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            d = 1 - y.abs()
-            return grad_output * d * d
+        d = 1 - y.abs()
+        return grad_output * d * d
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         d = torch.abs(y).sub_(1)  # -(1 - |y|), squared below
         return d.mul_(d).mul_(grad_output)

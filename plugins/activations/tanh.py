@@ -21,7 +21,6 @@ class Tanh(ActivationFunction):
     """
 
     reference = staticmethod(torch.tanh)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
@@ -34,6 +33,9 @@ class Tanh(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (y,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * (1 - y * y)
+        return grad_output * (1 - y * y)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (y,) = ctx.saved_tensors
         return torch.addcmul(grad_output, grad_output, y.square(), value=-1)  # g - g y^2

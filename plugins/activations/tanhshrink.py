@@ -23,7 +23,6 @@ class Tanhshrink(ActivationFunction):
     """
 
     reference = staticmethod(torch.nn.functional.tanhshrink)
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
@@ -36,8 +35,11 @@ class Tanhshrink(ActivationFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            t = torch.tanh(x)
-            return grad_output * t * t
+        t = torch.tanh(x)
+        return grad_output * t * t
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (x,) = ctx.saved_tensors
         t = torch.mul(x, 2).sigmoid_().mul_(2).sub_(1)
         return t.mul_(t).mul_(grad_output)

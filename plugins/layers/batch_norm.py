@@ -113,25 +113,33 @@ class BatchNorm(LayerFunction):
     @staticmethod
     def backward(ctx, grad_output):
         x, weight, mean, invstd = ctx.saved_tensors
-        if ctx.batch_stats and torch.is_grad_enabled():
-            # a double backward must see how the batch statistics depend on x
+        if ctx.batch_stats:  # recomputed: a double backward must see how they depend on x
             mean, var = batch_statistics(x)
             invstd = torch.rsqrt(var + ctx.eps)
-        dims, invstd = _reduced_dims(x), _per_channel(invstd, x)
-        x_hat = (x - _per_channel(mean, x)) * invstd
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            g = grad_output if weight is None else grad_output * _per_channel(weight, x)
-            if ctx.batch_stats:
-                g_mean = _per_channel(g.mean(dims), x)
-                gx_mean = _per_channel((g * x_hat).mean(dims), x)
-                g = g - g_mean - x_hat * gx_mean
-            grad_x = g * invstd
-        if weight is not None and ctx.needs_input_grad[1]:
-            grad_w = (grad_output * x_hat).sum(dims)
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            grad_b = grad_output.sum(dims)
-        return grad_x, grad_w, grad_b
+        return _grads(ctx, grad_output, x, weight, mean, invstd)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        return _grads(ctx, grad_output, *ctx.saved_tensors)
+
+
+def _grads(ctx, grad_output, x, weight, mean, invstd):
+    """Every gradient, from the batch (or running) statistics."""
+    dims, invstd = _reduced_dims(x), _per_channel(invstd, x)
+    x_hat = (x - _per_channel(mean, x)) * invstd
+    grad_x = grad_w = grad_b = None
+    if ctx.needs_input_grad[0]:
+        g = grad_output if weight is None else grad_output * _per_channel(weight, x)
+        if ctx.batch_stats:
+            g_mean = _per_channel(g.mean(dims), x)
+            gx_mean = _per_channel((g * x_hat).mean(dims), x)
+            g = g - g_mean - x_hat * gx_mean
+        grad_x = g * invstd
+    if weight is not None and ctx.needs_input_grad[1]:
+        grad_w = (grad_output * x_hat).sum(dims)
+    if ctx.has_bias and ctx.needs_input_grad[2]:
+        grad_b = grad_output.sum(dims)
+    return grad_x, grad_w, grad_b
 
 
 def _update(running_mean, running_var, num_batches_tracked, mean, var, x, momentum):

@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LayerFunction, register_layer
-from plugins.bits import pack_bits, unpack_bits
+from framework.bits import pack_bits, unpack_bits
 
 
 @register_layer("dropout")
@@ -17,7 +17,7 @@ class Dropout(LayerFunction):
 
     In eval mode (``training=False``) :math:`Z = X` and :math:`\partial L/\partial X = \delta`.
     The mask is drawn as ``torch.nn.functional.dropout`` draws it on the CPU (the same seed gives
-    the same mask) and saved packed, one bit per element (``plugins.bits``; PyTorch keeps a
+    the same mask) and saved packed, one bit per element (``framework.bits``; PyTorch keeps a
     float per element); :math:`p = 1` gives zeros.
 
     Shape: any; the output has the input's shape.
@@ -55,10 +55,14 @@ class Dropout(LayerFunction):
         if ctx.identity:
             return grad_output
         (packed,) = ctx.saved_tensors
-        scaled = unpack_bits(packed, ctx.shape, _scale(ctx.p), grad_output.dtype)  # M / (1 - p)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            return grad_output * scaled
-        return scaled.mul_(grad_output)
+        return grad_output * unpack_bits(packed, ctx.shape, _scale(ctx.p), grad_output.dtype)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        if ctx.identity:
+            return grad_output
+        (packed,) = ctx.saved_tensors
+        return unpack_bits(packed, ctx.shape, _scale(ctx.p), grad_output.dtype).mul_(grad_output)
 
 
 def _scale(p):

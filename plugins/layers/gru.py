@@ -77,19 +77,28 @@ class GRUCell(RecurrentCellFunction):
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, h, weight_ih, weight_hh, bias_ih, bias_hh, gates = ctx.saved_tensors
-        if torch.is_grad_enabled():  # a double backward must see how the gates depend on inputs
-            r, z, n, h_n = gru_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
-        else:
-            r, z, n, h_n = gates.chunk(4, 1)
-        a_n = grad_output * (1 - z) * (1 - n * n)
-        a_z = grad_output * (h - n) * z * (1 - z)
-        a_r = a_n * h_n * r * (1 - r)
-        delta_ih = torch.cat((a_r, a_z, a_n), 1)
-        delta_hh = torch.cat((a_r, a_z, r * a_n), 1)
-        dx, dh, *rest = affine_grads(
-            delta_ih, delta_hh, x, h, weight_ih, weight_hh, ctx.needs_input_grad
-        )
-        if dh is not None:
-            dh = dh + grad_output * z
-        return dx, dh, *rest
+        x, h, weight_ih, weight_hh, bias_ih, bias_hh, _ = ctx.saved_tensors
+        # recomputed: a double backward must see how the gates depend on the inputs
+        gates = gru_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+        return _grads(ctx, grad_output, gates)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        return _grads(ctx, grad_output, ctx.saved_tensors[-1].chunk(4, 1))
+
+
+def _grads(ctx, grad_output, gates):
+    """Every gradient, from the gates :math:`(r, z, n, h_n)`."""
+    x, h, weight_ih, weight_hh = ctx.saved_tensors[:4]
+    r, z, n, h_n = gates
+    a_n = grad_output * (1 - z) * (1 - n * n)
+    a_z = grad_output * (h - n) * z * (1 - z)
+    a_r = a_n * h_n * r * (1 - r)
+    delta_ih = torch.cat((a_r, a_z, a_n), 1)
+    delta_hh = torch.cat((a_r, a_z, r * a_n), 1)
+    dx, dh, *rest = affine_grads(
+        delta_ih, delta_hh, x, h, weight_ih, weight_hh, ctx.needs_input_grad
+    )
+    if dh is not None:
+        dh = dh + grad_output * z
+    return dx, dh, *rest

@@ -84,9 +84,7 @@ class LayerNorm(LayerFunction):
     def backward(ctx, grad_output):
         x, weight, mean, rstd = ctx.saved_tensors
         dims = ctx.dims
-        if not torch.is_grad_enabled():
-            return _fast_backward(ctx, x, weight, mean, rstd, grad_output)
-        # a double backward must see how mean and rstd depend on x
+        # recomputed: a double backward must see how mean and rstd depend on x
         mean, rstd = statistics(x, dims, ctx.eps)
         x_hat = (x - mean) * rstd
         samples = tuple(range(x.dim() - len(dims)))
@@ -101,6 +99,10 @@ class LayerNorm(LayerFunction):
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad_output.sum(samples)
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        return _fast_backward(ctx, *ctx.saved_tensors, grad_output)
 
 
 def _fast_backward(ctx, x, weight, mean, rstd, grad_output):

@@ -3,7 +3,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from framework import LayerFunction, register_layer
+from framework import LayerFunction, RoundedInput, register_layer
 
 
 @register_layer("linear")
@@ -44,8 +44,7 @@ class Linear(LayerFunction):
     inferred = {"in_features": -1}
     example = {"in_features": 3, "out_features": 2}
     example_input = (4, 3)
-    approximate_options = {"compact": "weight gradient from the input rounded to bfloat16"}
-    intermediates = 1  # the rounded input (empty unless compact)
+    compact = RoundedInput(torch.bfloat16, "weight gradient from the input rounded to bfloat16")
 
     @staticmethod
     def init(in_features: int, out_features: int, bias: bool = True):
@@ -55,16 +54,13 @@ class Linear(LayerFunction):
         return {"weight": weight, "bias": b}
 
     @staticmethod
-    def forward(x, weight, bias, compact=False):
-        y = F.linear(x, weight, bias)  # X W^T + b in one fused kernel
-        rounded = compact and x.element_size() > 2  # bfloat16 / float16 inputs: kept as they are
-        return y, x.to(torch.bfloat16) if rounded else x.new_empty(0)
+    def forward(x, weight, bias):
+        return F.linear(x, weight, bias)  # X W^T + b in one fused kernel
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, weight, bias, _ = inputs
-        ctx.rounded = output[1].dtype != x.dtype  # forward kept a bfloat16 copy
-        ctx.save_for_backward(output[1] if ctx.rounded else x, weight)
+        x, weight, bias = inputs
+        ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
 
     @staticmethod
@@ -73,8 +69,6 @@ class Linear(LayerFunction):
         grad_x = grad_output @ weight if ctx.needs_input_grad[0] else None
         grad_w = grad_b = None
         if ctx.needs_input_grad[1]:
-            if ctx.rounded:  # the input as kept: rounded to bfloat16
-                x = x.to(grad_output.dtype)
             grad_w = grad_output.reshape(-1, grad_output.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad_output.reshape(-1, grad_output.shape[-1]).sum(0)

@@ -2,7 +2,7 @@ import torch
 
 from framework import register_layer
 from framework.function import RecurrentCellFunction
-from plugins.layers.rnn import affine, affine_grads, recurrent_weights
+from plugins.layers.rnn import affine, affine_grads, affine_in_place, recurrent_weights
 
 
 def lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -15,7 +15,7 @@ def _gates_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     """The four gates side by side in one ``(N, 4H)`` buffer, activated in place; the cell gate
     as :math:`\\tanh u = 2\\sigma(2u) - 1`, so that one sigmoid serves all four (a tanh costs
     several sigmoids on the CPU)."""
-    z = affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+    z = affine_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
     g = z.chunk(4, 1)[2]
     g.mul_(2)
     z.sigmoid_()
@@ -97,13 +97,9 @@ class LSTMCell(RecurrentCellFunction):
 
     @staticmethod
     def backward(ctx, grad_h, grad_c):
-        x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, gates, tanh_c = ctx.saved_tensors
+        x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, _, _ = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        if not torch.is_grad_enabled():
-            a, grad_c_prev = _fast_deltas(gates, c, tanh_c, grad_h, grad_c)
-            dx, dh, *rest = affine_grads(a, a, x, h, weight_ih, weight_hh, needs[:2] + needs[3:])
-            return dx, dh, grad_c_prev if needs[2] else None, *rest
-        # a double backward must see how the gates depend on the inputs
+        # recomputed: a double backward must see how the gates depend on the inputs
         i, f, g, o = lstm_gates(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
         tanh_c = torch.tanh(f * c + i * g)
         gamma = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
@@ -118,6 +114,14 @@ class LSTMCell(RecurrentCellFunction):
         )
         dx, dh, *rest = affine_grads(a, a, x, h, weight_ih, weight_hh, needs[:2] + needs[3:])
         return dx, dh, gamma * f if needs[2] else None, *rest
+
+    @staticmethod
+    def backward_in_place(ctx, grad_h, grad_c):
+        x, h, c, weight_ih, weight_hh, _, _, gates, tanh_c = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        a, grad_c_prev = _fast_deltas(gates, c, tanh_c, grad_h, grad_c)
+        dx, dh, *rest = affine_grads(a, a, x, h, weight_ih, weight_hh, needs[:2] + needs[3:])
+        return dx, dh, grad_c_prev if needs[2] else None, *rest
 
 
 def _fast_deltas(gates, c, tanh_c, grad_h, grad_c):

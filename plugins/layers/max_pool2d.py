@@ -80,9 +80,6 @@ class MaxPool2d(LayerFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (offset,) = ctx.saved_tensors
-        geometry = (ctx.input_shape, ctx.kernel, ctx.stride, ctx.padding, ctx.dilation)
-        if _tiles(*geometry) and not torch.is_grad_enabled():
-            return _tiled_backward(offset, grad_output, ctx.input_shape, ctx.kernel)
         offset = offset.long()
         height, width = ctx.input_shape[-2:]
         top = _window_starts(offset.shape[-2], ctx.stride[0], ctx.padding[0], offset.device)
@@ -92,6 +89,13 @@ class MaxPool2d(LayerFunction):
         index = (rows * width + cols).flatten(-2)
         zeros = grad_output.new_zeros((*ctx.input_shape[:-2], height * width))
         return zeros.scatter_add(-1, index, grad_output.flatten(-2)).reshape(ctx.input_shape)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (offset,) = ctx.saved_tensors
+        if _tiles(ctx.input_shape, ctx.kernel, ctx.stride, ctx.padding, ctx.dilation):
+            return _tiled_backward(offset, grad_output, ctx.input_shape, ctx.kernel)
+        return NotImplemented  # the formula
 
 
 def _tiles(shape, kernel, stride, padding, dilation):

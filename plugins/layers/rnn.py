@@ -43,9 +43,12 @@ def affine_grads(delta_ih, delta_hh, x, h, weight_ih, weight_hh, needs):
 
 
 def affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
-    """:math:`x W_{ih}^\\top + b_{ih} + h W_{hh}^\\top + b_{hh}`."""
-    if torch.is_grad_enabled():  # differentiable: a double backward recomputes it
-        return F.linear(x, weight_ih, bias_ih) + F.linear(h, weight_hh, bias_hh)
+    """:math:`x W_{ih}^\\top + b_{ih} + h W_{hh}^\\top + b_{hh}` (differentiable)."""
+    return F.linear(x, weight_ih, bias_ih) + F.linear(h, weight_hh, bias_hh)
+
+
+def affine_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """The same in one buffer, for a forward."""
     # one buffer: both biases in one multiply-add, the second product added in place
     bias = None if bias_ih is None else bias_ih + bias_hh
     return F.linear(x, weight_ih, bias).addmm_(h, weight_hh.mT)
@@ -95,7 +98,7 @@ class RNNCell(RecurrentCellFunction):
 
     @staticmethod
     def forward(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
-        return torch.tanh(affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh))
+        return torch.tanh(affine_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh))
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -105,8 +108,11 @@ class RNNCell(RecurrentCellFunction):
     @staticmethod
     def backward(ctx, grad_output):
         x, h, weight_ih, weight_hh, h_new = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            a = grad_output * (1 - h_new * h_new)
-        else:
-            a = torch.addcmul(grad_output, grad_output, h_new.square(), value=-1)
+        a = grad_output * (1 - h_new * h_new)
+        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        x, h, weight_ih, weight_hh, h_new = ctx.saved_tensors
+        a = torch.addcmul(grad_output, grad_output, h_new.square(), value=-1)
         return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad)

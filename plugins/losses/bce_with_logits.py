@@ -74,11 +74,6 @@ class BCEWithLogits(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target, weight, pos_weight = ctx.saved_tensors
-        if weight is None and pos_weight is None and not torch.is_grad_enabled():
-            # sigma(x) - y, in one fresh buffer; for the target softplus(-x) - softplus(x) = -x
-            g = grad_scale(grad_output, input.shape, ctx.reduction)
-            grad = torch.sigmoid(input).sub_(target).mul_(g)
-            return (grad, torch.mul(input, g).neg_()) if ctx.needs_input_grad[1] else grad
         g = unreduce(grad_output, input.shape, ctx.reduction)
         if weight is not None:
             g = g * weight.to(input.dtype)
@@ -87,3 +82,13 @@ class BCEWithLogits(LossFunction):
         if not ctx.needs_input_grad[1]:
             return grad
         return grad, (r * softplus(-input) - softplus(input)) * g
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        input, target, weight, pos_weight = ctx.saved_tensors
+        if weight is not None or pos_weight is not None:
+            return NotImplemented  # the formula
+        # sigma(x) - y, in one fresh buffer; for the target softplus(-x) - softplus(x) = -x
+        g = grad_scale(grad_output, input.shape, ctx.reduction)
+        grad = torch.sigmoid(input).sub_(target).mul_(g)
+        return (grad, torch.mul(input, g).neg_()) if ctx.needs_input_grad[1] else grad

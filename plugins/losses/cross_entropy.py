@@ -102,9 +102,6 @@ class CrossEntropy(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target, weight = ctx.saved_tensors
-        plain = weight is None and ctx.label_smoothing == 0 and not target.is_floating_point()
-        if plain and not torch.is_grad_enabled():
-            return _index_target_grad(input, target, ctx.ignore_index, ctx.reduction, grad_output)
         coef, divisor = class_coefficients(
             input, target, weight, ctx.ignore_index, ctx.label_smoothing
         )
@@ -115,6 +112,13 @@ class CrossEntropy(LossFunction):
             g = unreduce(grad_output, shape, ctx.reduction)
         p = torch.softmax(input, dim=1)
         return (p * coef.sum(1, keepdim=True) - coef) * g.unsqueeze(1)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        input, target, weight = ctx.saved_tensors
+        if weight is None and ctx.label_smoothing == 0 and not target.is_floating_point():
+            return _index_target_grad(input, target, ctx.ignore_index, ctx.reduction, grad_output)
+        return NotImplemented  # the formula
 
 
 def _index_target_grad(input, target, ignore_index, reduction, grad_output):

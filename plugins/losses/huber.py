@@ -49,11 +49,14 @@ class Huber(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            diff = input - target
-            grad = diff.clamp(-ctx.delta, ctx.delta)
-            grad = grad * unreduce(grad_output, diff.shape, ctx.reduction)
-        else:
-            grad = torch.sub(input, target).clamp_(-ctx.delta, ctx.delta)
-            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction))
+        diff = input - target
+        grad = diff.clamp(-ctx.delta, ctx.delta)
+        grad = grad * unreduce(grad_output, diff.shape, ctx.reduction)
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        input, target = ctx.saved_tensors
+        grad = torch.sub(input, target).clamp_(-ctx.delta, ctx.delta)
+        grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None)

@@ -49,8 +49,11 @@ class MAE(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         (diff,) = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            grad = diff.sign() * unreduce(grad_output, diff.shape, ctx.reduction)
-        else:
-            grad = torch.sign(diff).mul_(grad_scale(grad_output, diff.shape, ctx.reduction))
+        grad = diff.sign() * unreduce(grad_output, diff.shape, ctx.reduction)
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        (diff,) = ctx.saved_tensors
+        grad = torch.sign(diff).mul_(grad_scale(grad_output, diff.shape, ctx.reduction))
         return grad, (-grad if ctx.needs_input_grad[1] else None)

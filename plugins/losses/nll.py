@@ -71,9 +71,17 @@ class NLL(LossFunction):
             g = unreduce(grad_output / w_y.sum(), target.shape, "sum")
         else:
             g = unreduce(grad_output, target.shape, ctx.reduction)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            one_hot = F.one_hot(safe, ctx.n_classes).movedim(-1, 1).to(ctx.dtype)
-            return -one_hot * (w_y * g).unsqueeze(1)
+        one_hot = F.one_hot(safe, ctx.n_classes).movedim(-1, 1).to(ctx.dtype)
+        return -one_hot * (w_y * g).unsqueeze(1)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        target, weight = ctx.saved_tensors
+        safe, w_y = target_weights(target, weight, ctx.ignore_index, ctx.dtype)
+        if ctx.reduction == "mean":
+            g = unreduce(grad_output / w_y.sum(), target.shape, "sum")
+        else:
+            g = unreduce(grad_output, target.shape, ctx.reduction)
         # -w_y g at each target, 0 elsewhere: zeros with one value scattered per sample
         shape = (target.shape[0], ctx.n_classes, *target.shape[1:])
         grad = torch.zeros(shape, dtype=ctx.dtype, device=target.device)

@@ -55,10 +55,15 @@ class RMSE(LossFunction):
         input, target, output = ctx.saved_tensors
         # where L = 0 every difference it covers is 0 too, so dividing by 1 gives the 0 subgradient
         root = torch.where(output == 0, 1.0, output)
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            diff = input - target
-            grad = diff / root * unreduce(grad_output, diff.shape, ctx.reduction)
-        else:
-            grad = torch.sub(input, target)
-            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction) / root)
+        diff = input - target
+        grad = diff / root * unreduce(grad_output, diff.shape, ctx.reduction)
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        input, target, output = ctx.saved_tensors
+        # where L = 0 every difference it covers is 0 too, so dividing by 1 gives the 0 subgradient
+        root = torch.where(output == 0, 1.0, output)
+        grad = torch.sub(input, target)
+        grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction) / root)
         return grad, (-grad if ctx.needs_input_grad[1] else None)

@@ -47,14 +47,17 @@ class SmoothL1(LossFunction):
     @staticmethod
     def backward(ctx, grad_output):
         input, target = ctx.saved_tensors
-        if torch.is_grad_enabled():  # double backward: differentiable, out of place
-            diff = input - target
-            slope = diff.sign() if ctx.beta == 0 else (diff / ctx.beta).clamp(-1, 1)
-            grad = slope * unreduce(grad_output, diff.shape, ctx.reduction)
-        elif ctx.beta == 0:
-            grad = torch.sub(input, target).sign_()
-            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction))
+        diff = input - target
+        slope = diff.sign() if ctx.beta == 0 else (diff / ctx.beta).clamp(-1, 1)
+        grad = slope * unreduce(grad_output, diff.shape, ctx.reduction)
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_in_place(ctx, grad_output):
+        input, target = ctx.saved_tensors
+        scale = grad_scale(grad_output, input.shape, ctx.reduction)
+        if ctx.beta == 0:
+            grad = torch.sub(input, target).sign_().mul_(scale)
         else:  # clamp(d / beta, -1, 1) = clamp(d, -beta, beta) / beta
-            grad = torch.sub(input, target).clamp_(-ctx.beta, ctx.beta)
-            grad = grad.mul_(grad_scale(grad_output, grad.shape, ctx.reduction) / ctx.beta)
+            grad = torch.sub(input, target).clamp_(-ctx.beta, ctx.beta).mul_(scale / ctx.beta)
         return grad, (-grad if ctx.needs_input_grad[1] else None)

@@ -8,17 +8,19 @@ Packing reads the eight flags of a byte group as one 64-bit word and gathers the
 byte with a single multiplication: flag :math:`i` sits at bit :math:`8i` and the factor
 :math:`\\sum_j 2^{56 - 7j}` moves it to bit :math:`56 + i`; every other product lands below bit
 56 on a bit of its own (no carries) or above bit 63 (dropped).
+
+Unpacking into values is one table lookup per byte: a byte indexes a 256-row table holding the
+value of each of its elements (8 for bits, 2 for codes), so no shifts or masks run per element.
 """
 
 from __future__ import annotations
 
-import struct
+import functools
 
 import torch
 import torch.nn.functional as F
 
 _GATHER = 0x0102040810204080  # sum of 2^(56 - 7j), j = 0..7
-_WORDS = {torch.float64: (torch.int64, "<d", "<q"), torch.float32: (torch.int32, "<f", "<i")}
 
 
 def pack_bits(mask: torch.Tensor) -> torch.Tensor:
@@ -31,21 +33,15 @@ def pack_bits(mask: torch.Tensor) -> torch.Tensor:
 
 
 def unpack_bits(
-    packed: torch.Tensor, shape: torch.Size, value: float = 1.0, dtype: torch.dtype = torch.float32
+    packed: torch.Tensor,
+    shape: torch.Size,
+    value: float = 1.0,
+    dtype: torch.dtype = torch.float32,
+    low: float = 0.0,
 ) -> torch.Tensor:
-    """The packed mask of ``shape`` as ``dtype``: ``value`` where a bit is set, 0 elsewhere.
-
-    For float32 and float64 the bits become the value's bit pattern directly (integer ops only,
-    no slow bool conversion); other dtypes go through a cast.
-    """
-    n = shape.numel()
-    if dtype not in _WORDS:
-        bits = (packed.unsqueeze(-1) >> _shifts(packed.device, torch.uint8)) & 1
-        return bits.reshape(-1)[:n].to(dtype).mul_(value).reshape(shape)
-    word, as_float, as_int = _WORDS[dtype]
-    (pattern,) = struct.unpack(as_int, struct.pack(as_float, value))
-    bits = (packed.to(word).unsqueeze(-1) >> _shifts(packed.device, word)).bitwise_and_(1)
-    return bits.mul_(pattern).view(dtype).reshape(-1)[:n].reshape(shape)
+    """The packed mask of ``shape`` as ``dtype``: ``value`` where a bit is set, ``low``
+    elsewhere (a fresh tensor)."""
+    return _lookup(packed, _bit_table(value, low, dtype, packed.device), shape)
 
 
 def pack_codes(codes: torch.Tensor) -> torch.Tensor:
@@ -58,13 +54,9 @@ def pack_codes(codes: torch.Tensor) -> torch.Tensor:
 
 
 def unpack_codes(packed: torch.Tensor, n: int) -> torch.Tensor:
-    """The first ``n`` codes of ``pack_codes``' bytes, as ``int32`` (ready to index a table)."""
+    """The first ``n`` codes of ``pack_codes``' bytes, as ``int32``."""
     codes = torch.stack((packed & 15, packed >> 4), dim=1).reshape(-1)[:n]
     return codes.to(torch.int32)
-
-
-def _shifts(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    return torch.arange(8, dtype=dtype, device=device)
 
 
 def pack_intervals(x: torch.Tensor, boundaries: tuple[float, ...]) -> torch.Tensor:
@@ -77,15 +69,29 @@ def pack_intervals(x: torch.Tensor, boundaries: tuple[float, ...]) -> torch.Tens
 def interval_values(
     packed: torch.Tensor, shape: torch.Size, values: tuple[float, ...], dtype: torch.dtype
 ) -> torch.Tensor:
-    """``values[k]`` for each element's packed interval code ``k``, shaped ``shape``."""
-    table = torch.tensor(values, dtype=dtype, device=packed.device)
-    return table.index_select(0, unpack_codes(packed, shape.numel())).reshape(shape)
+    """``values[k]`` for each element's packed interval code ``k``, shaped ``shape`` (fresh)."""
+    return _lookup(packed, _code_table(tuple(values), dtype, packed.device), shape)
 
 
-def interval_grad(
-    packed: torch.Tensor, shape: torch.Size, values: tuple[float, ...], grad_output: torch.Tensor
+def _lookup(packed: torch.Tensor, table: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """Row ``b`` of ``table`` for each byte ``b``, flattened and cut to ``shape``."""
+    rows = table.index_select(0, packed.to(torch.int32))
+    n = shape.numel()
+    flat = rows.reshape(-1)
+    return (flat if flat.numel() == n else flat[:n]).reshape(shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _bit_table(value: float, low: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    bits = (torch.arange(256, device=device).unsqueeze(-1) >> torch.arange(8, device=device)) & 1
+    table = torch.full((256, 8), low, dtype=torch.float64, device=device)
+    return table.masked_fill_(bits.bool(), value).to(dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _code_table(
+    values: tuple[float, ...], dtype: torch.dtype, device: torch.device
 ) -> torch.Tensor:
-    """Few-bit backward: ``grad_output`` times ``values[k]`` for each element's interval code
-    ``k`` (in place on the fresh slope buffer unless a double backward needs the graph)."""
-    slope = interval_values(packed, shape, values, grad_output.dtype)
-    return grad_output * slope if torch.is_grad_enabled() else slope.mul_(grad_output)
+    byte = torch.arange(256, device=device)
+    table = torch.tensor(values + (0.0,) * (16 - len(values)), dtype=torch.float64, device=device)
+    return torch.stack((table[byte & 15], table[byte >> 4]), dim=1).to(dtype)
