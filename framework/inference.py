@@ -95,6 +95,7 @@ class TrainedModel(nn.Module):
                         _as_columns(table),
                         self.columns,
                         "input",
+                        target=self.target_column,
                         ignored=self.dropped_columns,
                         na_values=self.na_values,
                     )

@@ -278,7 +278,10 @@ def _column_kind(
     numbers = pd.to_numeric(text, errors="coerce")
     is_number = numbers.notna().to_numpy() & present
     if 2 * is_number.sum() > present.sum():
-        bad = np.flatnonzero(present & ~is_number)[0]
+        junk = np.flatnonzero(present & ~is_number)
+        if len(junk) == 0:  # numbers once the markers (" NA ", na_values) are missing
+            return {"name": name, "kind": "numeric"}
+        bad = junk[0]
         raise ConfigError(
             f"{source}: column {name!r} holds numbers, but {where(int(bad))} holds "
             f"{text.iloc[bad]!r}, which is not a number; fix that value, or list it as a missing "
@@ -398,7 +401,8 @@ def _fit(
     if kind == "numeric":
         fill = None
         if has_missing:
-            values = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            column = frame[name] if text is None else pd.to_numeric(text, errors="coerce")
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
             fill = _median(values[train], values[rows])
         return {"name": name, "kind": "numeric", "fill": fill}
     if kind == "date":
@@ -547,8 +551,8 @@ def _date_parts(seconds: np.ndarray, time: bool) -> list[np.ndarray]:
     year = stamps.dt.year.to_numpy(dtype=np.float64)
     angles = [
         (stamps.dt.month.to_numpy(dtype=np.float64) - 1) / 12,
-        (stamps.dt.dayofyear.to_numpy(dtype=np.float64) - 1) / 365.25,
-        stamps.dt.dayofweek.to_numpy(dtype=np.float64) / 7,
+        (stamps.dt.day_of_year.to_numpy(dtype=np.float64) - 1) / 365.25,
+        stamps.dt.day_of_week.to_numpy(dtype=np.float64) / 7,
     ]
     if time:
         angles.append((seconds % 86400) / 86400)
@@ -572,7 +576,7 @@ def _one_hot(
     where: Rows,
 ) -> np.ndarray:
     text = _text(series, markers)
-    codes = pd.Categorical(text, categories=categories).codes.astype(np.int64)
+    codes = pd.Index(categories, dtype=object).get_indexer(text.astype(object)).astype(np.int64)
     absent = text.isna().to_numpy()
     if absent.any():
         if MISSING_LEVEL in categories:
