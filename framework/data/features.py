@@ -281,11 +281,12 @@ def _column_kind(
         junk = np.flatnonzero(present & ~is_number)
         if len(junk) == 0:  # numbers once the markers (" NA ", na_values) are missing
             return {"name": name, "kind": "numeric"}
-        bad = junk[0]
+        value = str(text.iloc[junk[0]])
+        marker = f"data.na_values=[{value}]" if value.isprintable() and "," not in value else ""
         raise ConfigError(
-            f"{source}: column {name!r} holds numbers, but {where(int(bad))} holds "
-            f"{text.iloc[bad]!r}, which is not a number; fix that value, or list it as a missing "
-            f"marker with data.na_values=[{text.iloc[bad]}] (or leave the column out with "
+            f"{source}: column {name!r} holds numbers, but {where(int(junk[0]))} holds "
+            f"{value!r}, which is not a number; fix that value, or list it as a missing marker "
+            f"with {marker or 'data.na_values=[...]'} (or leave the column out with "
             f"data.drop=[{name}])"
         )
     date = _date_format(text[present])

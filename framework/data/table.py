@@ -215,6 +215,12 @@ def _record_lines(
                 pending_bytes = (pending_bytes + chunk[:64])[:64]
             lines_before += len(nl_all)
             chunk = stream.read(_CHUNK)
+        if quotes % 2:
+            raise ConfigError(
+                f"{source}, line {record_line}: a quote character (\") opens a field that is "
+                f"never closed, so the rest of the file would be one value; close the quote, or "
+                f"remove it"
+            )
         if pending_bytes.strip(b" \t\r\n"):
             starts.append(np.array([record_line]))
             fields.append(np.array([pending + 1]))
