@@ -54,6 +54,8 @@ class TrainedModel(nn.Module):
         self.columns: list[dict[str, Any]] | None = pre.get("columns")
         self.delimiter: str = pre.get("delimiter", ",")
         self.target_column: str | None = pre.get("target")
+        self.dropped_columns: list[str] = list(pre.get("dropped_columns") or [])
+        self.na_values: list[str] = list(pre.get("na_values") or [])
         self.standardizes = pre.get("feature_mean") is not None
         if self.standardizes:
             shape = tuple(pre["stat_shape"])
@@ -88,7 +90,16 @@ class TrainedModel(nn.Module):
             from framework.raw_input import encode_columns
 
             try:
-                x = torch.as_tensor(encode_columns(_as_columns(table), self.columns, "input"))
+                x = torch.as_tensor(
+                    encode_columns(
+                        _as_columns(table),
+                        self.columns,
+                        "input",
+                        target=self.target_column,
+                        ignored=self.dropped_columns,
+                        na_values=self.na_values,
+                    )
+                )
             except ConfigError as exc:
                 raise ValueError(str(exc)) from None
         else:

@@ -1,8 +1,9 @@
 """Raw inputs for a trained model, checked against what it was trained on.
 
 ``read_input`` reads a CSV or NPZ file into the feature array a ``TrainedModel`` takes;
-``encode_columns`` encodes named columns as the training CSV was (numbers as they are, text
-categories one-hot in the recorded order). Every problem is a ``ConfigError`` of one paragraph
+``encode_columns`` encodes named columns as the training CSV was (the plan recorded in the
+checkpoint, applied by ``framework.data.features.encode``: fill values and indicators, category
+levels, date parts). Every problem is a ``ConfigError`` of one paragraph
 naming the file, the column, the row or the value, and what would be valid.
 """
 
@@ -12,6 +13,7 @@ import csv
 import difflib
 import math
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,29 +41,36 @@ def encode_columns(
     source: str,
     target: str | None = None,
     rows: list[str] | None = None,
+    ignored: Sequence[str] = (),
+    na_values: Sequence[str] = (),
 ) -> np.ndarray:
     """Columns by name -> the encoded features ``(N, F)`` as in training.
 
-    ``schema``: the training CSV's input columns in order (``{"name"}``, plus ``"categories"``
-    for text). The ``target`` column may be present and is ignored. ``rows`` names each row in
-    messages (default ``row 0``, ``row 1`` …).
+    ``schema``: the training CSV's input columns in order and how each was encoded
+    (``framework.data.features``). The ``target`` column and the ``ignored`` ones (left out in
+    training) may be present and are ignored. ``rows`` names each row in messages (default
+    ``row 0``, ``row 1`` …).
     """
-    _check_names(list(columns), schema, source, target)
-    n = len(next(iter(columns.values()))) if columns else 0
-    rows = rows or [f"row {i}" for i in range(n)]
-    parts = []
-    for spec in schema:
-        name, values = spec["name"], columns[spec["name"]]
-        if "categories" in spec:
-            parts.append(_one_hot(values, name, spec["categories"], source, rows))
-        else:
-            parts.append(_numbers(values, name, source, rows).reshape(-1, 1))
-    return np.concatenate(parts, axis=1).astype(np.float32)
+    import pandas as pd
+
+    from framework.data.features import encode, missing_markers
+
+    _check_names(list(columns), schema, source, target, ignored)
+    frame = pd.DataFrame({spec["name"]: columns[spec["name"]] for spec in schema})
+    names = rows or [f"row {i}" for i in range(len(frame))]
+    x, _ = encode(frame, schema, source, lambda i: names[i], missing_markers(na_values))
+    return x
 
 
-def _check_names(given: list[str], schema: list[dict[str, Any]], source: str, target: str | None):
+def _check_names(
+    given: list[str],
+    schema: list[dict[str, Any]],
+    source: str,
+    target: str | None,
+    ignored: Sequence[str] = (),
+) -> None:
     expected = [c["name"] for c in schema]
-    extra = [g for g in given if g not in expected and g != target]
+    extra = [g for g in given if g not in expected and g != target and g not in ignored]
     missing = [e for e in expected if e not in given]
     if not extra and not missing:
         return
@@ -72,7 +81,10 @@ def _check_names(given: list[str], schema: list[dict[str, Any]], source: str, ta
         problems.append(f"column {name!r} is not one the model was trained on{hint}")
     if missing:
         problems.append(f"missing column(s) {', '.join(repr(m) for m in missing)}")
-    with_target = f" (the target column {target!r} may be present; it is ignored)" if target else ""
+    present = [f"the target column {target!r}"] if target else []
+    if ignored:
+        present.append(f"the columns left out in training ({', '.join(ignored)})")
+    with_target = f" ({' and '.join(present)} may be present; ignored)" if present else ""
     raise ConfigError(
         f"{source}: {'; '.join(problems)}. The model takes the columns "
         f"{', '.join(expected)}{with_target}"
@@ -98,49 +110,25 @@ def _numbers(values: list[Any], name: str, source: str, rows: list[str]) -> np.n
     return out
 
 
-def _one_hot(
-    values: list[Any], name: str, categories: list[str], source: str, rows: list[str]
-) -> np.ndarray:
-    index = {c: i for i, c in enumerate(categories)}
-    out = np.zeros((len(values), len(categories)), dtype=np.float32)
-    for i, value in enumerate(values):
-        text = str(value).strip()
-        if text not in index:
-            close = difflib.get_close_matches(text, categories, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"{source}: column {name!r}, {rows[i]} holds {text!r}, a category the model "
-                f"never saw in training{hint}; known categories: {', '.join(categories)}"
-            )
-        out[i, index[text]] = 1.0
-    return out
-
-
 def _read_csv(file: Path, model: Any) -> np.ndarray:
     source = str(file)
-    delimiter = getattr(model, "delimiter", ",")
-    with file.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        records = [(reader.line_num, [c.strip() for c in row]) for row in reader if any(row)]
-    if not records:
-        raise ConfigError(f"input {source!r} holds no rows; give a CSV file with a header row")
     if model.columns is None:
+        delimiter = getattr(model, "delimiter", ",")
+        with file.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            records = [(reader.line_num, [c.strip() for c in row]) for row in reader if any(row)]
+        if not records:
+            raise ConfigError(f"input {source!r} holds no rows; give a CSV file with a header row")
         return _read_plain_csv(records, model, source)
-    (_, header), body = records[0], records[1:]
-    if not body:
-        raise ConfigError(f"input {source!r} has a header ({', '.join(header)}) but no data rows")
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise ConfigError(f"{source}: the header repeats column(s) {', '.join(repeated)}")
-    for line, row in body:
-        if len(row) != len(header):
-            raise ConfigError(
-                f"{source}, line {line}: {len(row)} fields, but the header has {len(header)} "
-                f"({', '.join(header)}); delimiter {delimiter!r}"
-            )
-    columns = {h: [row[j] for _, row in body] for j, h in enumerate(header)}
-    rows = [f"line {line}" for line, _ in body]
-    return encode_columns(columns, model.columns, source, model.target_column, rows)
+    from framework.data.features import encode, missing_markers, text_columns
+    from framework.data.table import read_csv_table
+
+    na_values = getattr(model, "na_values", [])
+    table = read_csv_table(file, na_values=na_values, text_columns=text_columns(model.columns))
+    ignored = getattr(model, "dropped_columns", [])
+    _check_names(list(table.frame.columns), model.columns, source, model.target_column, ignored)
+    x, _ = encode(table.frame, model.columns, source, table.where, missing_markers(na_values))
+    return x
 
 
 def _read_plain_csv(records: list[tuple[int, list[str]]], model: Any, source: str) -> np.ndarray:

@@ -19,6 +19,7 @@ from framework.callbacks.user import merge_callbacks, user_callbacks
 from framework.checkpoint import read_checkpoint
 from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks
 from framework.data import build_datamodule
+from framework.data.report import publish
 from framework.discovery import import_plugins
 from framework.dry_run import dry_run
 from framework.errors import ConfigError, RunInterrupted, TrainingError
@@ -72,6 +73,7 @@ def train(cfg: DictConfig) -> float:
 
     datamodule = build_datamodule(cfg.data, cfg.seed)
     datamodule.setup("fit")  # loads the data: csv and npz reveal their task only now
+    data_report = publish(datamodule, run_dir)  # data=csv: its report
     info = datamodule.info
     check_monitor(str(cfg.monitor), info.task, str(cfg.data.name))
     loss_name, loss_params = plugin_params(cfg.loss)
@@ -116,7 +118,7 @@ def train(cfg: DictConfig) -> float:
     trainer = L.Trainer(
         **trainer_args,
         logger=build_loggers(cfg, purge_step=resumed_at if cfg.train else None),
-        callbacks=[*callbacks, history],
+        callbacks=[*callbacks, history, *data_report],
         default_root_dir=str(run_dir),
         plugins=[AtomicCheckpointIO()],
     )

@@ -99,6 +99,12 @@ def run_job(cfg: DictConfig) -> float:
         if list(cfg.imports):
             catalog = build_catalog(list(cfg.imports))
         validate_config(cfg, catalog)
+        if cfg.data.get("report_only"):  # the data report alone, before torch is imported
+            from hydra.core.hydra_config import HydraConfig
+
+            from framework.data.report import report_only
+
+            return report_only(cfg, Path(HydraConfig.get().runtime.output_dir))
         from framework.run import train  # torch, Lightning: only now
 
         return train(cfg)

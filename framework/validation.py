@@ -196,6 +196,9 @@ def _check_data(data: DictConfig) -> None:
 def _check_data_file(data: DictConfig) -> None:
     from framework.data.user import existing_file
 
+    if data.name == "csv":
+        _check_csv_options(data)
+
     needs = "data.path=FILE and data.target=COLUMN" if data.name == "csv" else "data.path=FILE"
     for key in ("path", "target") if data.name == "csv" else ("path",):
         if OmegaConf.select(data, key) in (None, ""):  # absent, ??? or null
@@ -203,6 +206,46 @@ def _check_data_file(data: DictConfig) -> None:
                 f"data={data.name} reads your own file: give {needs} (data.{key} is missing)"
             )
     existing_file(data.path, data.name)
+
+
+def _check_csv_options(data: DictConfig) -> None:
+    """The table keys of ``data=csv`` (column names are checked against the file's header
+    when it is read, with a did-you-mean)."""
+    from framework.data.features import MISSING_CHOICES
+
+    _choice("data.missing", data.get("missing", "fill"), MISSING_CHOICES)
+    value = data.get("max_categories", 50)
+    if not (_positive_int(value) and value >= 2):
+        raise ConfigError(
+            f"data.max_categories={value!r} must be a whole number >= 2 (the most frequent "
+            f"levels a text column keeps; the rest become '(other)')"
+        )
+    for key in ("features", "drop", "na_values"):
+        names = _plain(data.get(key)) if data.get(key) is not None else []
+        if not isinstance(names, list) or not all(isinstance(n, str | int) for n in names):
+            raise ConfigError(
+                f"data.{key}={names!r} must be a list of column names or values, e.g. "
+                f"data.{key}=[a,b] (or [] for none)"
+            )
+    delimiter = data.get("delimiter", "auto")
+    named = ("auto", "tab", "\\t")
+    if not (isinstance(delimiter, str) and (delimiter in named or len(delimiter) == 1)):
+        raise ConfigError(
+            f"data.delimiter={delimiter!r} must be auto, tab or one character, e.g. "
+            f"data.delimiter=';'"
+        )
+    encoding = data.get("encoding", "auto")
+    if encoding != "auto":
+        import codecs
+
+        try:
+            codecs.lookup(str(encoding))
+        except LookupError:
+            raise ConfigError(
+                f"data.encoding={encoding!r} is not a codec Python knows; use auto, or e.g. "
+                f"utf-8, utf-16, latin-1, cp1252"
+            ) from None
+    _boolean("data.report_only", data.get("report_only", False))
 
 
 def _validate_model(model: DictConfig, catalog: Catalog) -> None:

@@ -1,4 +1,4 @@
-"""The Text tab: the run's resolved config, as YAML."""
+"""The Text tab: the run's resolved config, as YAML, and the data report."""
 
 from __future__ import annotations
 
@@ -34,3 +34,19 @@ class ConfigTextCallback(L.Callback):
 
     def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._write(trainer)
+
+
+class TextCallback(L.Callback):
+    """Tag ``tag``: a fixed Markdown text (the data report of a ``data=csv`` run)."""
+
+    def __init__(self, tag: str, markdown: str) -> None:
+        self.tag, self.markdown = tag, markdown
+        self.done = False
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        writer = writer_of(trainer)
+        if writer is not None and not self.done:
+            writer.add_text(self.tag, self.markdown, 0)
+            self.done = True
+
+    on_test_start = on_fit_start

@@ -4,19 +4,15 @@ statistics of the training split only, describes the task (``DataInfo``) and ser
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass
 
 import lightning as L
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
 from framework.data.sampler import EpochSampler
-from framework.errors import ConfigError
-
-log = logging.getLogger(__name__)
+from framework.data.split import split_rows
 
 TASKS = ("multiclass", "binary", "regression")
 
@@ -92,36 +88,7 @@ class TensorDataModule(L.LightningDataModule):
     def split(self, y: np.ndarray) -> dict[str, np.ndarray]:
         """Row indices of train, val and test: disjoint, sized by the fractions, stratified by
         class where every class has enough members, reproducible from ``seed``."""
-        n = len(y)
-        n_test = int(np.ceil(self.test_fraction * n))
-        n_val = int(np.ceil(self.val_fraction / (1 - self.test_fraction) * (n - n_test)))
-        if n - n_test - n_val < 1:
-            raise ConfigError(
-                f"data: {n} examples are too few for a training split with "
-                f"val_fraction={self.val_fraction} and test_fraction={self.test_fraction}; "
-                f"use more data or smaller fractions"
-            )
-        classes = self._stratify_by(y, n_val, n_test)
-        rest, test = train_test_split(
-            np.arange(n), test_size=n_test, random_state=self.seed, stratify=classes
-        )
-        train, val = train_test_split(
-            rest,
-            test_size=n_val,
-            random_state=self.seed,
-            stratify=None if classes is None else classes[rest],
-        )
-        return {"train": train, "val": val, "test": test}
-
-    def _stratify_by(self, y: np.ndarray, n_val: int, n_test: int) -> np.ndarray | None:
-        if self.task == "regression":
-            return None
-        labels = y.reshape(len(y))
-        _, counts = np.unique(labels, return_counts=True)
-        if counts.min() < 3 or min(n_val, n_test) < len(counts):
-            log.warning("data: too few examples per class to stratify; splitting at random")
-            return None
-        return labels
+        return split_rows(y, self.task, self.val_fraction, self.test_fraction, self.seed)
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
@@ -131,7 +98,8 @@ class TensorDataModule(L.LightningDataModule):
         y = np.asarray(y)
         if self.task not in TASKS:
             raise RuntimeError(f"{type(self).__name__}.load left task={self.task!r}")
-        indices = self.split(y)
+        # a data module whose load needed the split (to fit on its training rows) kept it
+        indices = self.split_indices or self.split(y)
         if self.standardize:
             x = self._standardize(x, x[indices["train"]])
         if self.task == "regression":
