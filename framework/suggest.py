@@ -31,7 +31,15 @@ def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     one_off = [c for c in pool if edit_distance(word.lower(), c.lower()) <= 1 and c != word]
     if one_off:
         return one_off[:n]
-    return difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    # learning_rate -> lr: a name spelt out whose initials are the valid one (or the reverse)
+    short = [c for c in pool if _initials(word) == c or _initials(c) == word]
+    return list(dict.fromkeys(close + short))[:n]
+
+
+def _initials(name: str) -> str:
+    parts = [p for p in name.split("_") if p]
+    return "".join(p[0] for p in parts) if len(parts) > 1 else ""
 
 
 def did_you_mean(words: list[str], prefix: str = "", quote: bool = False) -> str:

@@ -291,7 +291,7 @@ def _walk(value: Any, rule: Any, key: str, catalog: Catalog, top: Section) -> st
             if name not in rule.keys:
                 if rule.open:
                     continue
-                return _unknown_key(dotted, str(name), rule, top)
+                return _unknown_key(dotted, str(name), item, rule, top)
             problem = _check_value(dotted, item, rule, rule.keys[name], catalog, top)
             if problem:
                 return problem
@@ -316,18 +316,42 @@ def _check_value(
     return _walk(value, rule, key, catalog, top)
 
 
-def _unknown_key(dotted: str, name: str, section: Section, top: Section) -> str:
+def _unknown_key(dotted: str, name: str, value: Any, section: Section, top: Section) -> str:
     """``dotted`` is not a key of ``section``: the closest full key, and what is valid."""
     if section.unknown is not None:
         return section.unknown(dotted, name)
     prefix = dotted[: len(dotted) - len(name)]
     valid = [k for k in section.keys if k not in ("defaults",)]
-    matches = closest(name, valid)
-    if prefix == "" and not matches:  # +optimiser.lr=…: the dotted path may be close to one
-        matches = closest(name, [k for k in valid if isinstance(top.keys.get(k), Section)])
+    # +optimiser.lr=0.01 arrives as {optimiser: {lr: 0.01}}: name the whole key it meant
+    tail = _single_path(value)
+    full = f"{dotted}.{tail}" if tail else dotted
+    matches = [f"{m}.{tail}" if tail else m for m in closest(name, valid)]
     hint = did_you_mean(matches, prefix)
     where = "a top-level key" if prefix == "" else f"a key of {section.what}"
-    return f"{dotted} is not {where}.{hint} Valid keys there: {', '.join(valid)}."
+    also = _other_options(dotted)
+    return f"{full} is not {where}.{hint}{also} Valid keys there: {', '.join(valid)}."
+
+
+def _single_path(value: Any) -> str:
+    """``lr`` for ``{lr: 0.01}``: the one dotted path inside a mapping, else ``""``."""
+    parts = []
+    while isinstance(value, dict) and len(value) == 1:
+        ((key, value),) = value.items()
+        parts.append(str(key))
+    return ".".join(parts) if not isinstance(value, dict) else ""
+
+
+def _other_options(dotted: str) -> str:
+    """``optimizer.momentum`` with Adam: the options of the group that do take it."""
+    group, _, key = dotted.partition(".")
+    if "." in key or not (CONF_DIR / group).is_dir():
+        return ""
+    having = [
+        f"{group}={p.stem}"
+        for p in sorted((CONF_DIR / group).glob("*.yaml"))
+        if key in (OmegaConf.load(p) or {})
+    ]
+    return f" {' and '.join(having)} take {key}." if having else ""
 
 
 def suggest_key(dotted: str, config: dict[str, Any], catalog: Catalog) -> list[str]:
