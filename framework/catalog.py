@@ -4,9 +4,10 @@
 before torch is imported (importing torch alone takes seconds). This index reads the same facts
 the registry learns at import time — the name given to ``@register_*``, aliases, and the
 parameters in ``forward``/``init`` — from the built-in plugin files, the files and modules named
-in ``imports``, and installed entry-point packages. The runtime registry stays authoritative: a
-plugin registered in a way this reader cannot see is still found once it is imported, and a test
-keeps this index equal to the registry for the built-ins.
+in ``imports``, and installed entry-point packages. The parameters are read by
+``framework.signature`` into the same ``PluginSignature`` the runtime uses (names, defaults,
+annotations), with the same rules. The runtime registry stays authoritative: a plugin registered
+in a way this reader cannot see is still found once it is imported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from framework import discovery
+from framework.signature import (
+    Param,
+    PluginSignature,
+    params_from_ast,
+    plugin_signature,
+    with_compact,
+)
 
 DECORATORS = {
     "register_activation": "activation",
@@ -26,9 +34,9 @@ DECORATORS = {
     "register_layer": "layer",
 }
 N_INPUTS = {"activation": 1, "loss": 2, "layer": 1}
-REQUIRED = "<required>"
 # framework.function.RecurrentCellFunction.module_options, without importing torch
 RECURRENT_OPTIONS = {"num_layers": 1, "batch_first": False}
+RECURRENT_N_INPUTS = 2  # x and the state
 
 
 @dataclass
@@ -38,10 +46,19 @@ class PluginInfo:
     kind: str
     name: str
     aliases: tuple[str, ...]
-    params: dict[str, Any]  # user-settable parameters -> default (REQUIRED if none)
+    signature: PluginSignature
     origin: str
     path: str
     summary: str = ""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """User-settable parameters -> default (``REQUIRED`` if none)."""
+        return self.signature.parameters
+
+    @property
+    def settable(self) -> dict[str, Param]:
+        return self.signature.settable
 
 
 @dataclass
@@ -172,18 +189,50 @@ def _scan_file(catalog: Catalog, path: Path, origin: str) -> ast.Module | None:
                 continue
             kind, name, aliases = found
             methods = _methods(node, classes)
-            n_inputs = _int_attr(node, "n_inputs") or N_INPUTS[kind]
-            params: dict[str, Any] = {}
-            if "init" in methods:
-                params.update(_arguments(methods["init"], skip=0))
-            for arg, default in _arguments(methods.get("forward"), skip=n_inputs).items():
-                if default is not REQUIRED and arg != "training":
-                    params.setdefault(arg, default)
-            if _derives_from(node, classes, "RecurrentCellFunction"):
-                params.update(RECURRENT_OPTIONS)  # read by the sequence Module
+            # framework.function.RecurrentCellFunction's n_inputs and module_options, read
+            # without torch
+            recurrent = _derives_from(node, classes, "RecurrentCellFunction")
+            n_inputs = _int_attr(node, "n_inputs") or (
+                RECURRENT_N_INPUTS if recurrent else N_INPUTS[kind]
+            )
+            forward = methods.get("forward")
+            try:
+                signature = plugin_signature(
+                    params_from_ast(forward) if forward else [],
+                    params_from_ast(methods["init"]) if "init" in methods else None,
+                    n_inputs,
+                    RECURRENT_OPTIONS if recurrent else {},
+                )
+            except TypeError:
+                continue  # the real import reports it
+            if _declares(node, classes, "compact"):
+                signature = with_compact(signature)
             summary = (ast.get_docstring(node) or "").strip().split("\n")[0]
-            catalog.add(PluginInfo(kind, name, aliases, params, origin, str(path), summary))
+            catalog.add(PluginInfo(kind, name, aliases, signature, origin, str(path), summary))
     return tree
+
+
+def _declares(node: ast.ClassDef, classes: dict[str, ast.ClassDef], attribute: str) -> bool:
+    """Whether the class (or a base class in the same file) assigns ``attribute`` in its body
+    (``compact = IntervalTable(...)``) to something other than ``None``."""
+    for item in node.body:
+        targets = (
+            item.targets
+            if isinstance(item, ast.Assign)
+            else (
+                [item.target] if isinstance(item, ast.AnnAssign) and item.value is not None else []
+            )
+        )
+        value = getattr(item, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
+            return not (isinstance(value, ast.Constant) and value.value is None)
+    return any(
+        isinstance(b, ast.Name)
+        and b.id in classes
+        and b.id != node.name
+        and _declares(classes[b.id], classes, attribute)
+        for b in node.bases
+    )
 
 
 def _derives_from(node: ast.ClassDef, classes: dict[str, ast.ClassDef], base: str) -> bool:
@@ -221,26 +270,6 @@ def _methods(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> dict[str, 
             found.update(_methods(classes[base.id], classes))
     found.update({f.name: f for f in node.body if isinstance(f, ast.FunctionDef)})
     return found
-
-
-def _arguments(func: ast.FunctionDef | None, skip: int) -> dict[str, Any]:
-    if func is None:
-        return {}
-    args = func.args.posonlyargs + func.args.args
-    defaults = [REQUIRED] * (len(args) - len(func.args.defaults)) + [
-        _literal(d) for d in func.args.defaults
-    ]
-    result = dict(zip([a.arg for a in args], defaults, strict=True))
-    for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True):
-        result[a.arg] = REQUIRED if d is None else _literal(d)
-    return dict(list(result.items())[skip:])
-
-
-def _literal(node: ast.expr) -> Any:
-    try:
-        return ast.literal_eval(node)
-    except ValueError:
-        return ast.unparse(node)
 
 
 def _int_attr(node: ast.ClassDef, name: str) -> int | None:

@@ -20,3 +20,17 @@ def optuna_direction(metric: str) -> Literal["minimize", "maximize"]:
     """The Optuna study direction that improves ``metric`` (the ``optuna_direction`` resolver of
     ``conf/hparams_search/optuna.yaml``)."""
     return "maximize" if metric_mode(metric) == "max" else "minimize"
+
+# What each task logs and may be monitored (framework.task logs them). ``train/loss`` is the
+# tag TensorBoard shows for the training loss: as a monitor it means the epoch mean.
+METRICS = {
+    "multiclass": ("val/loss", "val/acc", "train/loss", "train/loss_epoch"),
+    "binary": ("val/loss", "val/acc", "train/loss", "train/loss_epoch"),
+    "regression": ("val/loss", "val/mae", "val/r2", "train/loss", "train/loss_epoch"),
+}
+ALIASES = {"train/loss": "train/loss_epoch"}
+
+
+def monitored_metric(metric: str) -> str:
+    """The logged metric ``monitor`` names (``train/loss`` -> ``train/loss_epoch``)."""
+    return ALIASES.get(metric, metric)

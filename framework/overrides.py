@@ -1,25 +1,28 @@
-"""Before Hydra composes: read the command line, register plugin config nodes, check overrides.
+"""Before Hydra composes: read the command line, register plugin config nodes, check choices.
 
 ``activation=NAME`` must work for plugins that exist only after ``imports=`` or in an installed
 package, so every plugin found by the torch-free catalog becomes a config node
 (``activation/NAME`` = its name and parameter defaults) in Hydra's ConfigStore, and every file in
-``experiments/`` becomes an option of the ``experiment`` group. Overrides naming an unknown option
-or parameter are rejected here, with close matches, before anything heavy is imported.
+``experiments/`` becomes an option of the ``experiment`` group. A choice naming an unknown option
+(``activation=rleu``) is said here, with close matches, where Hydra would fail to find it.
+Every ``key=value`` that is not a group choice is given to Hydra as ``++key=value`` (add or
+override): a misspelt key then reaches ``framework.validation``, which names the key it meant,
+instead of Hydra's "Key 'hiden' is not in struct" (or, with ``+``, a key silently ignored).
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
-from framework.catalog import REQUIRED, Catalog, build_catalog
+from framework.catalog import Catalog, build_catalog
 from framework.errors import ConfigError
 from framework.paths import CONF_DIR, EXPERIMENTS_DIR
-from framework.registry import unknown_name_message
+from framework.signature import REQUIRED
+from framework.suggest import unknown_option_message
 
 PLUGIN_GROUPS = ("activation", "loss")
 AUTO_LOSS = "auto"
@@ -36,6 +39,27 @@ FILE_GROUPS = (
     "cluster",
 )
 MULTI_GROUPS = ("logger",)  # logger=[tensorboard,csv]: several options at once
+GROUPS = (*PLUGIN_GROUPS, *FILE_GROUPS, "experiment")
+
+
+def force_add(argv: list[str]) -> list[str]:
+    """``key=value`` and ``+key=value`` as ``++key=value`` for every key that is not a group
+    choice, a deletion (``~key``) or Hydra's own (``hydra.…``)."""
+    forced = []
+    for arg in argv:
+        key, eq, _ = arg.partition("=")
+        bare = key.lstrip("+")
+        if (
+            eq
+            and not arg.startswith(("-", "~"))
+            and bare
+            and bare not in GROUPS
+            and "/" not in bare
+            and not bare.startswith("hydra")
+        ):
+            arg = f"++{bare}{arg[len(key) :]}"
+        forced.append(arg)
+    return forced
 
 
 @dataclass
@@ -110,7 +134,7 @@ def register_config_nodes(catalog: Catalog) -> None:
         for name in catalog.names(kind):
             info = catalog.get(kind, name)
             assert info is not None
-            params = {k: ("???" if v == REQUIRED else v) for k, v in info.params.items()}
+            params = {k: ("???" if v is REQUIRED else v) for k, v in info.params.items()}
             store.store(group=kind, name=name, node={"name": name, **params}, provider="plugins")
     for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
         store.store(
@@ -130,7 +154,7 @@ def prepare(argv: list[str]) -> tuple[CommandLine, Catalog]:
     catalog = build_catalog(imports)
     register_config_nodes(catalog)
     if not cmd.wants_help:
-        check_overrides(cmd, catalog)
+        check_choices(cmd, catalog)
     return cmd, catalog
 
 
@@ -145,12 +169,11 @@ def check_imports(imports: list[str]) -> None:
             raise ConfigError(str(exc)) from None
 
 
-def check_overrides(cmd: CommandLine, catalog: Catalog) -> None:
-    """Unknown group options and unknown plugin parameters, with close matches."""
-    chosen: dict[str, list[str]] = {}
+def check_choices(cmd: CommandLine, catalog: Catalog) -> None:
+    """Each group choice (``activation=NAME``, ``data=NAME`` …) names an option of the group."""
     for ov in cmd.overrides:
         key = ov.key_or_group.lstrip("+~")
-        if key in (*PLUGIN_GROUPS, *FILE_GROUPS, "experiment") and not ov.is_delete():
+        if key in GROUPS and not ov.is_delete():
             valid = group_options(key, catalog)
             for value in values_of(ov):
                 if value is None and key == "experiment":
@@ -158,51 +181,4 @@ def check_overrides(cmd: CommandLine, catalog: Catalog) -> None:
                 several = key in MULTI_GROUPS and isinstance(value, list) and value
                 for one in value if several else [value]:
                     if not isinstance(one, str) or one not in valid:
-                        raise ConfigError(_unknown_option(key, one, valid))
-            chosen[key] = [str(v) for v in values_of(ov)]
-    for ov in cmd.overrides:
-        key = ov.key_or_group.lstrip("+~")
-        group, _, param = key.partition(".")
-        if group in PLUGIN_GROUPS and param and "." not in param:
-            for name in chosen.get(group) or [_default_choice(group, cmd)]:
-                info = catalog.get(group, name)
-                if info is not None and param not in info.params:
-                    raise ConfigError(_unknown_param(group, name, param, info.params))
-
-
-def _default_choice(group: str, cmd: CommandLine) -> str:
-    """The option a group gets when the command line does not choose one."""
-    for ov in cmd.overrides:
-        if ov.key_or_group == "experiment" and not ov.is_sweep_override():
-            path = experiment_file(str(ov.value()))
-            if path.is_file():
-                for item in OmegaConf.load(path).get("defaults", []) or []:
-                    if isinstance(item, dict) or OmegaConf.is_dict(item):
-                        for k, v in item.items():
-                            if k.split()[-1].strip("/") == group:
-                                return str(v)
-    primary = OmegaConf.load(CONF_DIR / "config.yaml")
-    for item in primary.defaults:
-        if OmegaConf.is_dict(item) and group in item:
-            return str(item[group])
-    return ""
-
-
-def _unknown_option(group: str, value: object, valid: list[str]) -> str:
-    if group in PLUGIN_GROUPS:
-        return unknown_name_message(group, value, valid)
-    close = difflib.get_close_matches(str(value), valid, n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return f"Unknown {group} {value!r}.{hint} Valid options for {group}=: {', '.join(valid)}."
-
-
-def _unknown_param(
-    group: str, name: str, param: str, params: dict[str, Any], prefix: str | None = None
-) -> str:
-    close = difflib.get_close_matches(param, list(params), n=1, cutoff=0.6)
-    prefix = f"{group}." if prefix is None else prefix
-    hint = f" Did you mean {prefix}{close[0]}?" if close else ""
-    listed = ", ".join(
-        f"{k} (required)" if v == REQUIRED else f"{k} (default {v!r})" for k, v in params.items()
-    )
-    return f"{group} {name!r} has no parameter {param!r}.{hint} Its parameters: {listed or 'none'}."
+                        raise ConfigError(unknown_option_message(key, one, valid))

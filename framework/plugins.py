@@ -304,7 +304,8 @@ def record_checks(verdicts: list[tuple[str, str, type, bool]]) -> None:
 # -- check ----------------------------------------------------------------------------------------
 def _resolve(names: list[str], all_: bool, kind: str | None) -> list[tuple[str, str]]:
     from framework.registries import REGISTRIES
-    from framework.registry import PluginNotFoundError, unknown_name_message
+    from framework.registry import PluginNotFoundError
+    from framework.suggest import unknown_name_message
 
     if all_:
         kinds = (kind,) if kind else KINDS

@@ -7,12 +7,12 @@ loaded lazily, the first time a registry is asked about its contents. This modul
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from framework import discovery
+from framework.suggest import unknown_name_message
 
 
 class PluginNotFoundError(KeyError):
@@ -24,17 +24,6 @@ class PluginNotFoundError(KeyError):
 
 class DuplicatePluginError(ValueError):
     """A second plugin registered under a taken name without ``override=True``."""
-
-
-def unknown_name_message(kind: str, name: object, valid: list[str]) -> str:
-    """One paragraph naming the bad value, its close matches and every valid name."""
-    close = difflib.get_close_matches(str(name), valid, n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return (
-        f"Unknown {kind} {name!r}.{hint} Valid {kind} names: {', '.join(valid)}. "
-        f"A plugin defined in your own file or module must be imported first "
-        f"(imports=[my_plugins.py] for nn-train, --imports for nn-plugins)."
-    )
 
 
 @dataclass(frozen=True)

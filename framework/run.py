@@ -25,13 +25,12 @@ from framework.dry_run import dry_run
 from framework.errors import ConfigError, RunInterrupted, TrainingError
 from framework.loggers import build_loggers
 from framework.models import build_model, plugin_params
-from framework.overrides import AUTO_LOSS
 from framework.provenance import record_imports
 from framework.registries import LOSSES
 from framework.summary import print_summary
 from framework.task import TaskModule
-from framework.trainer_args import trainer_arguments
-from framework.validation import check_monitor
+from framework.trainer_args import fit_batch_limits, trainer_arguments
+from framework.validation import AUTO_LOSS, check_monitor
 
 # loss=auto: the classic loss for each task
 DEFAULT_LOSS = {"multiclass": "cross_entropy", "binary": "bce_with_logits", "regression": "mse"}
@@ -71,7 +70,7 @@ def train(cfg: DictConfig) -> float:
         import_plugins(str(spec))
     L.seed_everything(cfg.seed, workers=True, verbose=False)
 
-    datamodule = build_datamodule(cfg.data, cfg.seed)
+    datamodule = build_datamodule(cfg.data, cfg.seed, str(cfg.model.name))
     datamodule.setup("fit")  # loads the data: csv and npz reveal their task only now
     data_report = publish(datamodule, run_dir)  # data=csv: its report
     info = datamodule.info
@@ -114,7 +113,7 @@ def train(cfg: DictConfig) -> float:
     callbacks = merge_callbacks(
         [*builtin, *reliability_callbacks(cfg), last], user_callbacks(cfg.get("callbacks"))
     )
-    trainer_args = trainer_arguments(cfg.trainer)
+    trainer_args = fit_batch_limits(trainer_arguments(cfg.trainer), datamodule)
     trainer = L.Trainer(
         **trainer_args,
         logger=build_loggers(cfg, purge_step=resumed_at if cfg.train else None),

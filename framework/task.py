@@ -132,8 +132,19 @@ class TaskModule(L.LightningModule):
             metric(predicted, target)
             self.log(f"{stage}/{name}", metric, on_epoch=True, prog_bar=stage == "val")
 
+    def on_validation_epoch_start(self) -> None:
+        # the epoch's training loss before validation ends, so that a callback checking
+        # ``monitor=train/loss`` (the epoch mean) at validation end sees this epoch's value
+        self._train_mean_logged = False
+        fitting = self.trainer.state.fn == "fit" and not self.trainer.sanity_checking
+        if fitting and self.train_loss_mean.update_count:
+            self.log("train/loss_epoch", self.train_loss_mean.compute())
+            self._train_mean_logged = True
+
     def on_train_epoch_end(self) -> None:
-        self.log("train/loss_epoch", self.train_loss_mean.compute())
+        if not getattr(self, "_train_mean_logged", False):  # no validation this epoch
+            self.log("train/loss_epoch", self.train_loss_mean.compute())
+        self._train_mean_logged = False
         self.train_loss_mean.reset()
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:

@@ -1,8 +1,11 @@
 """``nn-train``: compose an experiment with Hydra, train and test it with Lightning.
 
-Everything before training — parsing the command line, indexing the plugins, checking the
-overrides and the composed config, ``--help`` — runs without importing torch, so mistakes are
-reported within about a second, as one paragraph, with a non-zero exit and no traceback.
+Everything before training — parsing the command line, indexing the plugins, composing the
+config and checking it (``framework.gate``), ``--help`` — runs without importing torch, so
+mistakes are reported within about a second, as one paragraph, with exit code 2 and no
+traceback, before a run directory is claimed. What Lightning or Hydra refuse later (a
+``MisconfigurationException``, an optimizer refusing its arguments) is one paragraph too; a crash
+inside a plugin's own code keeps its traceback, which ends in the plugin's file.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from framework.catalog import Catalog, build_catalog
 from framework.errors import ConfigError, RunInterrupted
-from framework.monitor import optuna_direction
-from framework.overrides import prepare
+from framework.gate import check_command_line
+from framework.monitor import monitored_metric, optuna_direction
+from framework.overrides import force_add, prepare
 from framework.paths import CONF_DIR
 from framework.resume import continue_run
 from framework.run_dir import place
@@ -41,13 +45,15 @@ def main(argv: list[str] | None = None) -> None:
     if "--version" in argv:  # ours, not Hydra's (which names only Hydra's version)
         print(version_text("nn-train"))
         sys.exit(0)
-    # Any Trainer argument may be set, also those the trainer config does not list, and any
-    # callback named: Hydra's ++ adds or overrides (Trainer names are checked before training).
-    argv = [f"++{a}" if a.startswith(("trainer.", "callbacks.")) else a for a in argv]
     _register_resolvers()
     try:
         argv = continue_run(argv)  # ckpt_path=RUN/…: that run's own config, in its directory
+        # every key=value as ++key=value: a misspelt key is named by the gate, with the key
+        # it meant, instead of Hydra's "not in struct" (or, with +, silently added)
+        argv = force_add(argv)
         cmd, catalog = prepare(argv)
+        if not cmd.wants_help:
+            check_command_line(cmd, catalog)  # composed and checked: the one gate
         argv += place(argv, cmd.multirun, cmd.wants_help)  # a directory of its own, claimed
     except ConfigError as exc:
         _report(exc)
@@ -98,7 +104,8 @@ def run_job(cfg: DictConfig) -> float:
         catalog: Catalog = _state["catalog"] or build_catalog(list(cfg.imports))
         if list(cfg.imports):
             catalog = build_catalog(list(cfg.imports))
-        validate_config(cfg, catalog)
+        validate_config(cfg, catalog)  # again: a sweeper may have chosen the values
+        cfg.monitor = monitored_metric(str(cfg.monitor))  # train/loss: the epoch mean
         if cfg.data.get("report_only"):  # the data report alone, before torch is imported
             from hydra.core.hydra_config import HydraConfig
 
@@ -107,7 +114,13 @@ def run_job(cfg: DictConfig) -> float:
             return report_only(cfg, Path(HydraConfig.get().runtime.output_dir))
         from framework.run import train  # torch, Lightning: only now
 
-        return train(cfg)
+        try:
+            return train(cfg)
+        except Exception as exc:
+            refused = _refusal(exc)
+            if refused is None:
+                raise
+            raise refused from None
     except RunInterrupted as exc:  # the whole command stops, a sweep too
         print(f"nn-train: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -122,6 +135,21 @@ def run_job(cfg: DictConfig) -> float:
             raise
         logging.getLogger(__name__).exception("job failed")
         return _failed_job(exc)
+
+
+def _refusal(exc: BaseException) -> ConfigError | None:
+    """What Lightning or Hydra refused after the gate, as one paragraph; ``None`` for anything
+    else (a crash in plugin code keeps its traceback)."""
+    if isinstance(exc, ConfigError):
+        return None
+    from hydra.errors import InstantiationException
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    if isinstance(exc, MisconfigurationException):
+        return ConfigError(f"Lightning refused the configuration: {' '.join(str(exc).split())}")
+    if isinstance(exc, InstantiationException):
+        return ConfigError(" ".join(str(exc).split()))
+    return None
 
 
 def _job_label() -> str:

@@ -1,10 +1,11 @@
-"""The torch-free catalog (config validation, --help) agrees with the runtime registries."""
+"""The torch-free catalog (config validation, --help) reads the same ``PluginSignature`` as the
+runtime registries: one representation, filled from source before torch and from the class
+after."""
 
 from __future__ import annotations
 
-from framework.catalog import REQUIRED, build_catalog
+from framework.catalog import build_catalog
 from framework.registries import REGISTRIES
-from framework.signature import REQUIRED as SIG_REQUIRED
 from framework.signature import signature_of
 
 
@@ -17,11 +18,11 @@ def test_catalog_matches_registry_for_every_builtin() -> None:
             info = catalog.get(kind, entry.name)
             assert info is not None
             assert set(info.aliases) == set(entry.aliases), entry.name
-            expected = {
-                k: (REQUIRED if v is SIG_REQUIRED else v)
-                for k, v in signature_of(entry.cls).parameters.items()
-            }
-            assert info.params == expected, entry.name
+            runtime = signature_of(entry.cls)
+            assert info.params == runtime.parameters, entry.name
+            assert info.signature.learnables == runtime.learnables, entry.name
+            for name, param in runtime.settable.items():
+                assert info.settable[name].kinds == param.kinds, (entry.name, name)
 
 
 def test_catalog_reads_user_files(bent_file) -> None:

@@ -14,9 +14,16 @@ from framework.data.catalog import DATASETS
 __all__ = ["DATASETS", "build_datamodule"]
 
 
-def build_datamodule(cfg: Any, seed: int) -> Any:
-    """The data module named by ``cfg.name``, with the config's other keys as arguments."""
+def build_datamodule(cfg: Any, seed: int, model: str = "mlp") -> Any:
+    """The data module named by ``cfg.name``, with the config's other keys as arguments.
+
+    A data set of images (``as_images``) feeds a network that takes images (``convnet``) as
+    images and any other flattened, unless ``data.as_images`` says otherwise."""
+    from framework.models.catalog import TAKES_IMAGES
+
     module_name, _, class_name = DATASETS[cfg.name].target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     params = {k: v for k, v in dict(cfg).items() if k != "name"}
+    if "as_images" in params and params["as_images"] is None:
+        params["as_images"] = model in TAKES_IMAGES
     return cls(seed=seed, **params)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from framework import rules
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -35,3 +37,17 @@ DATASETS: dict[str, DatasetSpec] = {
     "csv": _spec("csv_file", "CSVDataModule", "auto"),
     "npz": _spec("npz_file", "NPZDataModule", "auto"),
 }
+
+
+# Ranges of the data modules' arguments (their names and types are read from the classes'
+# signatures by ``framework.class_signature``); ``seed`` is nn-train's own ``seed``.
+DATA_RULES: dict[str, rules.Rule] = {
+    "batch_size": rules.positive_int(),
+    "val_fraction": rules.fraction(),
+    "test_fraction": rules.fraction(),
+    "task": rules.choice("auto", "multiclass", "binary", "regression"),
+    "noise": rules.non_negative(),
+    **{k: rules.positive_int() for k in ("repeat", "n_samples", "length", "centers", "n_features")},
+    **{k: rules.positive() for k in ("turns", "x_max", "factor", "min_period", "max_period")},
+}
+SET_BY_NN_TRAIN = ("seed",)

@@ -9,13 +9,14 @@ from framework.data.base import TensorDataModule
 
 
 class DigitsDataModule(TensorDataModule):
-    """Digits as 64-vectors, or as 1x8x8 images with ``as_images=True``."""
+    """Digits as 64-vectors, or as 1x8x8 images with ``as_images=True`` (``None``, the config's
+    default: images for a network that takes images, ``convnet``, else vectors)."""
 
     task = "multiclass"
 
-    def __init__(self, as_images: bool = False, **kwargs) -> None:
+    def __init__(self, as_images: bool | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.as_images = as_images
+        self.as_images = bool(as_images)
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         data = load_digits()
