@@ -380,8 +380,12 @@ def _check_compact(fn: type[PluginFunction], params: dict[str, Any]) -> CheckRes
         slopes.append(grad)
     error = (slopes[1] - slopes[0]).abs()[away].max().item()
     bound = float(declaration.error or 0.0)
-    stated = f"stated bound {bound:g}" if bound else "exact"
-    detail = f"compact derivative within {error:.3g} of f' ({stated})"
+    if bound:
+        detail = f"compact derivative within {error:.3g} of f' (stated bound {bound:g})"
+    elif error == 0:
+        detail = "compact derivative exact"
+    else:
+        detail = f"compact derivative off by {error:.3g} (declared exact)"
     return CheckResult("", error <= bound + 1e-9, detail)
 
 

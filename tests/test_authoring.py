@@ -137,9 +137,11 @@ def test_catalog_indexes_packages_without_importing_them(site: Path, monkeypatch
         assert info is not None, name  # found through `from . import ...` in __init__
         assert info.origin == "package:lab-plugins"
     assert catalog.get("activation", "pkg_act").params == {"beta": 1.0}
+    from framework.signature import REQUIRED
+
     assert catalog.get("layer", "pkg_layer").params == {
-        "in_features": "<required>",
-        "out_features": "<required>",
+        "in_features": REQUIRED,
+        "out_features": REQUIRED,
     }
     assert "lab_plugins" not in sys.modules and "broken_plugins" not in sys.modules
 
