@@ -243,10 +243,17 @@ def source_hash(cls: type) -> tuple[str, str] | None:
     """(path, sha256) of the file defining a plugin class; None if it has no file."""
     try:
         path = inspect.getsourcefile(cls)
-        data = Path(path).read_bytes() if path else None
-    except (OSError, TypeError):
+    except TypeError:
         return None
-    if data is None:
+    return source_digest(path) if path else None
+
+
+def source_digest(path: str | Path) -> tuple[str, str] | None:
+    """(resolved path, sha256) of a plugin's source file, read without importing it; None if
+    it cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
         return None
     return str(Path(path).resolve()), hashlib.sha256(data).hexdigest()[:16]
 
@@ -266,14 +273,22 @@ def read_cache() -> dict[str, Any]:
 
 def check_status(cache: dict[str, Any], kind: str, name: str, cls: type) -> str:
     """``passed``, ``FAILED``, ``never`` (checked), or ``stale`` (the source changed since)."""
-    found = source_hash(cls)
-    if found is None:
+    return status_of(cache, kind, name, source_hash(cls))
+
+
+def status_of(cache: dict[str, Any], kind: str, name: str, source: tuple[str, str] | None) -> str:
+    """The verdict for plugin ``name`` of ``kind`` whose source is ``source`` (path, digest):
+    ``passed``, ``FAILED``, ``never`` (checked), or ``stale`` (a verdict exists for an earlier
+    version of the same file)."""
+    if source is None:
         return "never"
-    record = cache.get(_key(kind, name, found[1]))
+    path, digest = source
+    record = cache.get(_key(kind, name, digest))
     if record is not None:
         return "passed" if record.get("passed") else "FAILED"
     prefix = f"{kind}:{name}:"
-    return "stale" if any(k.startswith(prefix) for k in cache) else "never"
+    earlier = [v for k, v in cache.items() if k.startswith(prefix) and isinstance(v, dict)]
+    return "stale" if any(v.get("path") in (path, None) for v in earlier) else "never"
 
 
 def record_checks(verdicts: list[tuple[str, str, type, bool]]) -> None:

@@ -25,6 +25,7 @@ from framework.gate import check_command_line
 from framework.monitor import monitored_metric, optuna_direction
 from framework.overrides import force_add, prepare
 from framework.paths import CONF_DIR
+from framework.plugin_status import report_plugin_status
 from framework.resume import continue_run
 from framework.run_dir import place
 from framework.validation import validate_config
@@ -112,6 +113,8 @@ def run_job(cfg: DictConfig) -> float:
             from framework.data.report import report_only
 
             return report_only(cfg, Path(HydraConfig.get().runtime.output_dir))
+        if cfg.train:
+            report_plugin_status(cfg, catalog)  # a failed or stale `nn-plugins check`
         from framework.run import train  # torch, Lightning: only now
 
         try:

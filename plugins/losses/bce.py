@@ -42,7 +42,7 @@ class BCE(LossFunction):
         {"reduction": "sum"},
         {
             "reduction": "none",
-            "weight": torch.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=torch.float64),
+            "weight": [1.0, 2.0, 0.5, 1.5, 3.0],
         },
     )
 

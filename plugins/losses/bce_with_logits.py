@@ -50,11 +50,11 @@ class BCEWithLogits(LossFunction):
     check_variants = (
         {},
         {"reduction": "sum"},
-        {"pos_weight": torch.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=torch.float64)},
+        {"pos_weight": [1.0, 2.0, 0.5, 1.5, 3.0]},
         {
             "reduction": "none",
-            "weight": torch.tensor([0.5, 1.0, 2.0, 1.5, 0.7], dtype=torch.float64),
-            "pos_weight": torch.tensor([3.0, 1.0, 0.2, 1.0, 2.0], dtype=torch.float64),
+            "weight": [0.5, 1.0, 2.0, 1.5, 0.7],
+            "pos_weight": [3.0, 1.0, 0.2, 1.0, 2.0],
         },
     )
 

@@ -4,8 +4,6 @@ import torch.nn.functional as F
 from framework import LossFunction, register_loss
 from plugins.losses._reduction import check_reduction, unreduce
 
-_WEIGHT = torch.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=torch.float64)  # for check_variants
-
 
 def class_coefficients(input, target, weight, ignore_index, label_smoothing):
     """The coefficients :math:`a_{ic}` of :math:`\\ell_i = -\\sum_c a_{ic} \\log p_{ic}`, and the
@@ -71,8 +69,8 @@ class CrossEntropy(LossFunction):
         {"label_smoothing": 0.1},
         {"reduction": "sum"},
         {"reduction": "none", "label_smoothing": 0.2},
-        {"weight": _WEIGHT, "ignore_index": 1},
-        {"weight": _WEIGHT, "label_smoothing": 0.1, "reduction": "none"},
+        {"weight": [1.0, 2.0, 0.5, 1.5, 3.0], "ignore_index": 1},
+        {"weight": [1.0, 2.0, 0.5, 1.5, 3.0], "label_smoothing": 0.1, "reduction": "none"},
         {"_target": "probability"},
         {"_target": "probability", "label_smoothing": 0.1, "reduction": "sum"},
     )

@@ -1,4 +1,3 @@
-import torch
 import torch.nn.functional as F
 
 from framework import LossFunction, register_loss
@@ -44,7 +43,7 @@ class MultiMargin(LossFunction):
         {},
         {"p": 2, "margin": 0.5},
         {
-            "weight": torch.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=torch.float64),
+            "weight": [1.0, 2.0, 0.5, 1.5, 3.0],
             "reduction": "sum",
         },
         {"p": 2, "reduction": "none"},

@@ -44,7 +44,7 @@ class NLL(LossFunction):
         {},
         {"reduction": "sum"},
         {"reduction": "none"},
-        {"weight": torch.tensor([1.0, 2.0, 0.5, 1.5, 3.0], dtype=torch.float64), "ignore_index": 1},
+        {"weight": [1.0, 2.0, 0.5, 1.5, 3.0], "ignore_index": 1},
     )
 
     @staticmethod
