@@ -15,11 +15,13 @@ bare Hydra application; a file directory costs nothing to copy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from framework.signature import REQUIRED
 
 PLUGIN_GROUPS = ("activation", "loss")
 AUTO_LOSS = "auto"
+UNUSED_DAYS = 30  # an options directory unused this long is removed when a new one is written
 _PACKAGE_HEADER = re.compile(r"^\s*#\s*@package\b", re.MULTILINE)
 
 
@@ -81,23 +84,50 @@ def write_nodes(catalog: Catalog) -> Path:
     for root in cache_roots():
         target = root / digest.hexdigest()[:20]
         if target.is_dir():
+            _touch(target)
             return target
         try:
-            return _write_atomically(target, files)
+            written = _write_atomically(target, files)
         except OSError:
             continue  # not writable: the next candidate
+        _prune(root, keep=written)
+        return written
     tried = ", ".join(str(r) for r in cache_roots())
     raise OSError(f"no writable directory for the plugin and experiment options (tried {tried})")
 
 
 def cache_roots() -> list[Path]:
     """Where option directories may go: the user's cache directory, else a temporary one."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    roots = []
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory to be found
+            base = None
+    if base:
+        roots.append(Path(base) / "nn-train" / "config-options")
     user = getattr(os, "getuid", lambda: "user")()
-    return [
-        Path(base) / "nn-train" / "config-options",
-        Path(tempfile.gettempdir()) / f"nn-train-{user}" / "config-options",
-    ]
+    roots.append(Path(tempfile.gettempdir()) / f"nn-train-{user}" / "config-options")
+    return roots
+
+
+def _touch(directory: Path) -> None:
+    """Mark a directory as used (its modification time), so that pruning keeps it."""
+    with contextlib.suppress(OSError):
+        os.utime(directory)
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove option directories unused for ``UNUSED_DAYS``: every edit of a plugin's defaults
+    writes a new one, and the old ones would pile up."""
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    for old in root.iterdir():
+        try:
+            if old != keep and old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _write_atomically(target: Path, files: dict[str, str]) -> Path:

@@ -4,6 +4,7 @@ hydra_plugins/nn_train_options)."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,23 @@ def test_directory_is_named_by_content_and_reused(
     assert with_user != first and (with_user / "activation" / "typed_act.yaml").is_file()
     assert not (first / "activation" / "typed_act.yaml").exists()
     assert not list(first.parent.glob(".writing-*"))  # no staging directory left behind
+
+
+def test_directories_unused_for_a_month_are_removed_when_a_new_one_is_written(
+    tmp_path: Path, typed_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    builtin = config_nodes.write_nodes(build_catalog())
+    stale = builtin.parent / "0123456789abcdef0123"
+    recent = builtin.parent / "fedcba9876543210fedc"
+    stale.mkdir()
+    recent.mkdir()
+    month_ago = time.time() - (config_nodes.UNUSED_DAYS + 1) * 86400
+    for old in (stale, builtin):
+        os.utime(old, (month_ago, month_ago))
+    assert config_nodes.write_nodes(build_catalog()) == builtin  # reused: marked as used
+    config_nodes.write_nodes(build_catalog([str(typed_file)]))  # new: prunes its siblings
+    assert builtin.is_dir() and recent.is_dir() and not stale.exists()
 
 
 def test_unwritable_cache_falls_back_to_a_temporary_directory(
