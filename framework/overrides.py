@@ -1,9 +1,11 @@
-"""Before Hydra composes: read the command line, register plugin config nodes, check choices.
+"""Before Hydra composes: read the command line, put the plugin options on the search path, check
+choices.
 
 ``activation=NAME`` must work for plugins that exist only after ``imports=`` or in an installed
-package, so every plugin found by the torch-free catalog becomes a config node
-(``activation/NAME`` = its name and parameter defaults) in Hydra's ConfigStore, and every file in
-``experiments/`` becomes an option of the ``experiment`` group. A choice naming an unknown option
+package, so every plugin found by the torch-free catalog becomes an option of its group
+(``activation/NAME`` = its name and parameter defaults) and every file in ``experiments/`` an
+option of the ``experiment`` group: YAML files in a cached directory on Hydra's search path
+(``framework.config_nodes``). A choice naming an unknown option
 (``activation=rleu``) is said here, with close matches, where Hydra would fail to find it.
 Every ``key=value`` that is not a group choice is given to Hydra as ``++key=value`` (add or
 override): a misspelt key then reaches ``framework.validation``, which names the key it meant,
@@ -19,13 +21,11 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from framework.catalog import Catalog, build_catalog
+from framework.config_nodes import AUTO_LOSS, PLUGIN_GROUPS, activate
 from framework.errors import ConfigError
 from framework.paths import CONF_DIR, EXPERIMENTS_DIR
-from framework.signature import REQUIRED
 from framework.suggest import unknown_option_message
 
-PLUGIN_GROUPS = ("activation", "loss")
-AUTO_LOSS = "auto"
 FILE_GROUPS = (
     "model",
     "data",
@@ -124,26 +124,12 @@ def requested_imports(cmd: CommandLine) -> list[str]:
 
 
 def register_config_nodes(catalog: Catalog) -> None:
-    """Plugins and experiments become options of their Hydra config groups."""
-    from hydra.core.config_store import ConfigStore
-
-    store = ConfigStore.instance()
-    # loss=auto (the default) picks the loss that fits the task once the data is known
-    store.store(group="loss", name=AUTO_LOSS, node={"name": AUTO_LOSS}, provider="plugins")
-    for kind in PLUGIN_GROUPS:
-        for name in catalog.names(kind):
-            info = catalog.get(kind, name)
-            assert info is not None
-            params = {k: ("???" if v is REQUIRED else v) for k, v in info.params.items()}
-            store.store(group=kind, name=name, node={"name": name, **params}, provider="plugins")
-    for path in sorted(EXPERIMENTS_DIR.glob("*.yaml")):
-        store.store(
-            group="experiment",
-            name=path.stem,
-            node=OmegaConf.load(path),
-            package="_global_",
-            provider="experiments",
-        )
+    """Plugins and experiments become options of their Hydra config groups: YAML files in a
+    cached directory that Hydra's search path gets from then on."""
+    try:
+        activate(catalog)
+    except OSError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def prepare(argv: list[str]) -> tuple[CommandLine, Catalog]:

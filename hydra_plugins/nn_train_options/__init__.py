@@ -1,0 +1,1 @@
+"""nn-train's Hydra search-path plugin (``nn_train_options.py``)."""
