@@ -129,7 +129,7 @@ class RNNCell(RecurrentCellFunction):
             a = grad_output * (h_new > 0).to(grad_output.dtype)
         else:
             a = grad_output * (1 - h_new * h_new)
-        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad)
+        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad[:6])
 
     @staticmethod
     def backward_in_place(ctx, grad_output):
@@ -138,4 +138,4 @@ class RNNCell(RecurrentCellFunction):
             a = grad_output.masked_fill(h_new <= 0, 0)
         else:
             a = torch.addcmul(grad_output, grad_output, h_new.square(), value=-1)
-        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad)
+        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad[:6])
