@@ -167,7 +167,8 @@ def _hide_intermediates(setup_context: Callable[..., Any], n_hidden: int) -> Cal
     @functools.wraps(setup_context)
     def setup(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
         setup_context(ctx, inputs, output)
-        ctx.mark_non_differentiable(*output[-n_hidden:])
+        marked = tuple(getattr(ctx, "non_differentiable", None) or ())  # by the plugin (indices)
+        ctx.mark_non_differentiable(*marked, *output[-n_hidden:])
         ctx.set_materialize_grads(False)
         ctx.output_meta = [(o.shape, o.dtype, o.device) for o in output[:-n_hidden]]
 

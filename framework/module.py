@@ -42,28 +42,40 @@ class PluginModule(nn.Module):
         if self.options.get("compact") and fn.compact is not None:
             self.function = compact_function(fn)
         self._hidden = self.function.intermediates
-        # Tensor-valued options (class weights) may come from a config as lists; as buffers
-        # they follow the Module to its device and dtype.
+        # Tensor-valued options (class weights) become buffers, following the Module to its
+        # device (and to a dtype it is cast to). A tensor keeps its dtype (float64 weights stay
+        # float64); a list from a config is held in float64 and given to ``forward`` in the
+        # input's dtype.
+        self._from_list: set[str] = set()
         for name in fn.tensor_options:
             value = self.options.get(name)
-            if isinstance(value, list | tuple | torch.Tensor):
-                tensor = torch.as_tensor(value, dtype=torch.get_default_dtype())
-                self.register_buffer(f"{name}_option", tensor, persistent=False)
-                self.options[name] = _BUFFER
+            if isinstance(value, torch.Tensor):
+                tensor = value.detach().clone()
+            elif isinstance(value, list | tuple):
+                tensor = torch.as_tensor(value, dtype=torch.float64)
+                self._from_list.add(name)
+            else:
+                continue
+            self.register_buffer(f"{name}_option", tensor, persistent=False)
+            self.options[name] = _BUFFER
         if sig.learnables:
             init_args = {n: params.get(n, d) for n, d in sig.init_options.items()}
             tensors = fn.init(**init_args)  # type: ignore[attr-defined]
             register_tensors(self, {name: tensors.get(name) for name in sig.learnables})
         self._init_args = {n: params[n] for n in sig.init_options if n in params}
 
-    def option_values(self) -> list[Any]:
-        """The options in ``forward``'s order, ``training`` being the Module's mode."""
+    def option_values(self, like: torch.Tensor | None = None) -> list[Any]:
+        """The options in ``forward``'s order, ``training`` being the Module's mode; a tensor
+        option given as a list in the floating dtype of ``like`` (the input), if given."""
         values = []
         for name in self._passed:
             if name == "training":
                 values.append(self.training)
             elif self.options[name] is _BUFFER:
-                values.append(getattr(self, f"{name}_option"))
+                tensor = getattr(self, f"{name}_option")
+                if name in self._from_list and like is not None and like.is_floating_point():
+                    tensor = tensor.to(like.dtype)
+                values.append(tensor)
             else:
                 values.append(self.options[name])
         return values
@@ -75,7 +87,8 @@ class PluginModule(nn.Module):
     def forward(self, *inputs: torch.Tensor) -> Any:
         args: list[Any] = list(inputs)
         args += [getattr(self, name) for name in self._signature.learnables]
-        return visible(self.function.apply(*args, *self.option_values()), self._hidden)
+        like = inputs[0] if inputs else None
+        return visible(self.function.apply(*args, *self.option_values(like)), self._hidden)
 
     def extra_repr(self) -> str:
         shown = {**self._init_args, **self.options}

@@ -23,6 +23,10 @@ from framework.signature import signature_of
 #: What the sequence Module adds to the cell's parameters (``torch.nn.RNN``'s names and defaults).
 SEQUENCE_OPTIONS: dict[str, Any] = dict(RecurrentCellFunction.module_options)
 
+#: ``torch.nn.RNN``'s parameters not supported yet, with the one value accepted (their default):
+#: any other value is refused with an error naming the parameter.
+UNSUPPORTED_OPTIONS: dict[str, Any] = {"bidirectional": False, "proj_size": 0, "dropout": 0.0}
+
 
 class RecurrentModule(nn.Module):
     """Unrolls ``self.function`` over time and stacks ``num_layers`` layers, as ``torch.nn.RNN``.
@@ -40,6 +44,16 @@ class RecurrentModule(nn.Module):
         super().__init__()
         fn = self.function
         sig = signature_of(fn)
+        params = dict(params)
+        for name, accepted in UNSUPPORTED_OPTIONS.items():
+            value = params.pop(name, accepted)
+            if value != accepted:
+                raise ValueError(
+                    f"{fn.plugin_kind} {fn.plugin_name!r} does not support {name}={value!r}: "
+                    f"{', '.join(UNSUPPORTED_OPTIONS)} are not implemented yet, only their "
+                    f"defaults ({name}={accepted!r}) are accepted; torch.nn."
+                    f"{type(self).__name__} has them"
+                )
         check_parameters(fn, params, {**sig.parameters, **SEQUENCE_OPTIONS})
         self._signature = sig
         self._hidden = fn.intermediates

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from framework import LAYERS
+from framework import LAYERS, LOSSES
 
 TOLERANCES = {torch.float64: (1e-7, 1e-9), torch.float32: (1e-4, 1e-5)}
 
@@ -406,3 +407,32 @@ def test_unbatched_pooling_matches_torch() -> None:
         ("adaptive_avg_pool2d", {"output_size": (2, 4)}, nn.AdaptiveAvgPool2d((2, 4))),
     ]:
         _assert_close(_run(LAYERS.build(name, **params), x), _run(native, x), torch.float64)
+
+
+def test_tensor_options_keep_their_dtype_and_lists_follow_the_input() -> None:
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(6, 5, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 5, (6,), generator=gen)
+    w = torch.rand(5, generator=gen, dtype=torch.float64) + 0.1  # not exact in float32
+    loss = LOSSES.build("cross_entropy", weight=w)
+    assert loss.weight_option.dtype is torch.float64
+    torch.testing.assert_close(loss(x, y), F.cross_entropy(x, y, weight=w), rtol=1e-12, atol=0)
+    from_list = LOSSES.build("cross_entropy", weight=w.tolist())
+    for like in (x, x.float()):
+        given = dict(zip(from_list._passed, from_list.option_values(like), strict=True))
+        assert given["weight"].dtype is like.dtype
+    torch.testing.assert_close(from_list(x, y), F.cross_entropy(x, y, weight=w), rtol=1e-12, atol=0)
+    logits = LOSSES.build("bce_with_logits", weight=w, pos_weight=w.flip(0))
+    t = torch.rand(6, 5, generator=gen, dtype=torch.float64).round()
+    native = F.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=w.flip(0))
+    torch.testing.assert_close(logits(x, t), native, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name", ["conv1d", "conv2d"])
+def test_unbatched_convolution_gradients(name: str) -> None:
+    params = {"in_channels": 2, "out_channels": 3, "kernel_size": 2, "stride": 2}
+    native = (nn.Conv1d if name == "conv1d" else nn.Conv2d)(2, 3, 2, stride=2)
+    ours, theirs = _pair_of_modules(name, params, lambda: native, torch.float64)
+    x = _input(name, (2, 7) if name == "conv1d" else (2, 5, 6), torch.float64)
+    _assert_close(_run(ours, x), _run(theirs, x), torch.float64)
+    torch.autograd.gradcheck(ours, (x,))

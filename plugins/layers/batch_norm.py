@@ -47,7 +47,8 @@ class BatchNorm(LayerFunction):
     training the running statistics are updated in place, :math:`r \leftarrow (1 - m_o) r +
     m_o\,s` with ``momentum`` :math:`m_o` (``None``: a cumulative average), using the
     *unbiased* batch variance; ``num_batches_tracked`` counts the updates. ``affine=False`` drops
-    :math:`\gamma, \beta`; ``track_running_stats=False`` always uses batch statistics.
+    :math:`\gamma, \beta`, ``bias=False`` only :math:`\beta`; ``track_running_stats=False``
+    always uses batch statistics.
     Initialised as ``torch.nn.BatchNorm2d``: :math:`\gamma = 1`, :math:`\beta = 0`.
 
     Shape: input :math:`(N, C)`, :math:`(N, C, L)` or :math:`(N, C, H, W)`; output the same.
@@ -67,11 +68,13 @@ class BatchNorm(LayerFunction):
     check_variants = ({}, {"affine": False, "momentum": None})
 
     @staticmethod
-    def init(num_features: int, affine: bool = True, track_running_stats: bool = True):
+    def init(
+        num_features: int, affine: bool = True, track_running_stats: bool = True, bias: bool = True
+    ):
         tracked = track_running_stats
         return {
             "weight": torch.ones(num_features) if affine else None,
-            "bias": torch.zeros(num_features) if affine else None,
+            "bias": torch.zeros(num_features) if affine and bias else None,
             "running_mean": Buffer(torch.zeros(num_features)) if tracked else None,
             "running_var": Buffer(torch.ones(num_features)) if tracked else None,
             "num_batches_tracked": Buffer(torch.tensor(0)) if tracked else None,

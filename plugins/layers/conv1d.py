@@ -29,7 +29,8 @@ class Conv1d(LayerFunction):
     as ``torch.nn.Conv1d``: :math:`W, b \sim \mathcal U(-1/\sqrt{k}, 1/\sqrt{k})`,
     :math:`k = C_{in}/\text{groups} \cdot k_w`.
 
-    Shape: input :math:`(N, C_{in}, L)`, output :math:`(N, C_{out}, L_{out})` with
+    Shape: input :math:`(N, C_{in}, L)` or unbatched :math:`(C_{in}, L)`, output
+    :math:`(N, C_{out}, L_{out})` (unbatched: :math:`(C_{out}, L_{out})`) with
     :math:`L_{out} = \lfloor (L + 2\,\text{pad} - d (k - 1) - 1)/s \rfloor + 1`.
 
     Example::
@@ -70,11 +71,15 @@ class Conv1d(LayerFunction):
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
         geometry = ctx.geometry
+        unbatched = x.dim() == 2  # (C, L): a batch of one
+        if unbatched:
+            x, grad_output = x.unsqueeze(0), grad_output.unsqueeze(0)
         delta = grad_output.unsqueeze(2)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             size = (1, x.shape[2])
             grad_x = conv2d_input_grad(delta, weight.unsqueeze(2), size, *geometry).squeeze(2)
+            grad_x = grad_x.squeeze(0) if unbatched else grad_x
         if ctx.needs_input_grad[1]:
             shape = (*weight.shape[:2], 1, weight.shape[2])
             grad_w = conv2d_weight_grad(x.unsqueeze(2), delta, shape, *geometry).squeeze(2)

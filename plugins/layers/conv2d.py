@@ -102,7 +102,8 @@ class Conv2d(LayerFunction):
     :math:`k = C_{in}/\text{groups} \cdot k_h k_w`. ``padding``: a number, a pair, ``"valid"``
     or ``"same"`` (odd kernels).
 
-    Shape: input :math:`(N, C_{in}, H, W)`, output :math:`(N, C_{out}, H_{out}, W_{out})` with
+    Shape: input :math:`(N, C_{in}, H, W)` or unbatched :math:`(C_{in}, H, W)`, output
+    :math:`(N, C_{out}, H_{out}, W_{out})` (unbatched: without :math:`N`) with
     :math:`H_{out} = \lfloor (H + 2\,\text{pad} - d (k_h - 1) - 1)/s \rfloor + 1`.
 
     Example::
@@ -142,9 +143,13 @@ class Conv2d(LayerFunction):
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
         geometry = ctx.geometry
+        unbatched = x.dim() == 3  # (C, H, W): a batch of one
+        if unbatched:
+            x, grad_output = x.unsqueeze(0), grad_output.unsqueeze(0)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_x = conv2d_input_grad(grad_output, weight, x.shape[2:], *geometry)
+            grad_x = grad_x.squeeze(0) if unbatched else grad_x
         if ctx.needs_input_grad[1]:
             grad_w = conv2d_weight_grad(x, grad_output, weight.shape, *geometry)
         if ctx.has_bias and ctx.needs_input_grad[2]:

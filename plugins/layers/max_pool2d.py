@@ -31,6 +31,8 @@ class MaxPool2d(LayerFunction):
     Only the argmax's offset inside its window is saved, one byte per output (for windows of up
     to 256 elements; ``int32`` beyond), instead of the input and 8-byte indices. Padding is
     :math:`-\infty`. ``kernel_size`` defaults to 2; ``stride`` to ``kernel_size``.
+    ``return_indices=True`` also returns each maximum's flat index into the input's
+    :math:`H \times W` plane (``int64``, as ``torch.nn.MaxPool2d``; not differentiable).
 
     Shape: input :math:`(N, C, H, W)` or :math:`(C, H, W)`, output :math:`(N, C, H_{out},
     W_{out})` with :math:`H_{out} = \lfloor (H + 2\,\text{pad} - d (k_h - 1) - 1)/s \rfloor + 1`
@@ -49,14 +51,21 @@ class MaxPool2d(LayerFunction):
     check_variants = ({}, {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2})
 
     @staticmethod
-    def forward(x, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def forward(
+        x, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+    ):
         kernel = _pair(kernel_size)
         stride = _pair(stride if stride is not None else kernel_size)
         padding, dilation = _pair(padding), _pair(dilation)
         small = kernel[0] * kernel[1] <= 256
         if _tiles(x.shape, kernel, stride, padding, dilation):
             z, offset = _tiled_forward(x, kernel)
-            return z, offset if small else offset.to(torch.int32)
+            offset = offset if small else offset.to(torch.int32)
+            if return_indices:
+                width = x.shape[-1]
+                index = _flat_index(offset.long(), width, kernel[1], stride, padding, dilation)
+                return z, index.reshape(z.shape), offset
+            return z, offset
         z, index = F.max_pool2d(
             x, kernel, stride, padding, dilation, ceil_mode, return_indices=True
         )
@@ -65,12 +74,15 @@ class MaxPool2d(LayerFunction):
         top = _window_starts(z.shape[-2], stride[0], padding[0], x.device)[:, None]
         left = _window_starts(z.shape[-1], stride[1], padding[1], x.device)
         p, q = (rows - top) // dilation[0], (cols - left) // dilation[1]
-        return z, (p * kernel[1] + q).to(torch.uint8 if small else torch.int32)
+        offset = (p * kernel[1] + q).to(torch.uint8 if small else torch.int32)
+        return (z, index, offset) if return_indices else (z, offset)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, kernel_size, stride, padding, dilation, _ = inputs
-        ctx.save_for_backward(output[1])
+        x, kernel_size, stride, padding, dilation, _, return_indices = inputs
+        if return_indices:  # the flat indices, an output, are no function of x
+            ctx.mark_non_differentiable(output[1])
+        ctx.save_for_backward(output[-1])
         ctx.input_shape = x.shape
         ctx.kernel = _pair(kernel_size)
         ctx.kernel_w = ctx.kernel[1]
@@ -78,24 +90,32 @@ class MaxPool2d(LayerFunction):
         ctx.padding, ctx.dilation = _pair(padding), _pair(dilation)
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_output, grad_indices=None):
         (offset,) = ctx.saved_tensors
-        offset = offset.long()
         height, width = ctx.input_shape[-2:]
-        top = _window_starts(offset.shape[-2], ctx.stride[0], ctx.padding[0], offset.device)
-        left = _window_starts(offset.shape[-1], ctx.stride[1], ctx.padding[1], offset.device)
-        rows = top[:, None] + offset // ctx.kernel_w * ctx.dilation[0]
-        cols = left + offset % ctx.kernel_w * ctx.dilation[1]
-        index = (rows * width + cols).flatten(-2)
+        index = _flat_index(
+            offset.long(), width, ctx.kernel_w, ctx.stride, ctx.padding, ctx.dilation
+        )
         zeros = grad_output.new_zeros((*ctx.input_shape[:-2], height * width))
         return zeros.scatter_add(-1, index, grad_output.flatten(-2)).reshape(ctx.input_shape)
 
     @staticmethod
-    def backward_in_place(ctx, grad_output):
+    def backward_in_place(ctx, grad_output, grad_indices=None):
         (offset,) = ctx.saved_tensors
         if _tiles(ctx.input_shape, ctx.kernel, ctx.stride, ctx.padding, ctx.dilation):
             return _tiled_backward(offset, grad_output, ctx.input_shape, ctx.kernel)
         return NotImplemented  # the formula
+
+
+def _flat_index(offset, width, kernel_w, stride, padding, dilation):
+    """Each window's argmax as a flat index into the input's H×W plane (as
+    ``F.max_pool2d(..., return_indices=True)``), from its offset inside the window; the last two
+    dimensions flattened."""
+    top = _window_starts(offset.shape[-2], stride[0], padding[0], offset.device)
+    left = _window_starts(offset.shape[-1], stride[1], padding[1], offset.device)
+    rows = top[:, None] + offset // kernel_w * dilation[0]
+    cols = left + offset % kernel_w * dilation[1]
+    return (rows * width + cols).flatten(-2)
 
 
 def _tiles(shape, kernel, stride, padding, dilation):

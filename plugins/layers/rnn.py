@@ -54,14 +54,26 @@ def affine_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     return F.linear(x, weight_ih, bias).addmm_(h, weight_hh.mT)
 
 
+def _native(x, h, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity="tanh"):
+    cell = torch.rnn_relu_cell if nonlinearity == "relu" else torch.rnn_tanh_cell
+    return cell(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+
+
+def _check_nonlinearity(nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn: nonlinearity={nonlinearity!r} is not 'tanh' or 'relu'")
+
+
 @register_layer("rnn")
 class RNNCell(RecurrentCellFunction):
-    r"""Elman recurrent layer with :math:`\tanh`; this Function is one time step.
+    r"""Elman recurrent layer with :math:`\tanh` (or ReLU); this Function is one time step.
 
     .. math::
         h' = \tanh(x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh})
 
-    Backward, with :math:`a = \delta \odot (1 - h'^2)` the gradient of the pre-activation:
+    (``nonlinearity="relu"``: :math:`\max(0, \cdot)` instead of :math:`\tanh`). Backward, with
+    :math:`a = \delta \odot (1 - h'^2)` (ReLU: :math:`\delta \odot [h' > 0]`) the gradient of
+    the pre-activation:
 
     .. math::
         \frac{\partial L}{\partial x} = a W_{ih}, \quad
@@ -71,7 +83,9 @@ class RNNCell(RecurrentCellFunction):
         \frac{\partial L}{\partial b_{ih}} = \frac{\partial L}{\partial b_{hh}} = \sum_n a
 
     The layer (``LAYERS.build("rnn", ...)``) runs it over the sequence as ``torch.nn.RNN``:
-    parameters ``input_size, hidden_size, num_layers=1, bias=True, batch_first=False``, tensors
+    parameters ``input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+    nonlinearity="tanh"``; not supported: ``bidirectional``, ``dropout`` (only their defaults
+    are accepted, anything else is refused). Tensors
     ``weight_ih_l0`` … (state dicts copy from ``torch.nn.RNN``), returning ``(output, h_n)``.
     Initialised as ``torch.nn.RNN``: every value :math:`\sim \mathcal U(-1/\sqrt{H}, 1/\sqrt{H})`.
 
@@ -87,32 +101,41 @@ class RNNCell(RecurrentCellFunction):
         (torch.Size([5, 2, 4]), torch.Size([2, 2, 4]))
     """
 
-    reference = staticmethod(torch.rnn_tanh_cell)
+    reference = staticmethod(_native)
     example = {"input_size": 3, "hidden_size": 4}
     example_input = ((2, 3), (2, 4))
-    check_variants = ({}, {"bias": False})
+    check_variants = ({}, {"bias": False}, {"nonlinearity": "relu"})
 
     @staticmethod
     def init(input_size: int, hidden_size: int, bias: bool = True):
         return recurrent_weights(input_size, hidden_size, 1, bias)
 
     @staticmethod
-    def forward(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
-        return torch.tanh(affine_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh))
+    def forward(x, h, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity="tanh"):
+        _check_nonlinearity(nonlinearity)
+        z = affine_in_place(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+        return z.relu_() if nonlinearity == "relu" else z.tanh_()
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, h, weight_ih, weight_hh, _, _ = inputs
+        x, h, weight_ih, weight_hh, _, _, nonlinearity = inputs
+        ctx.relu = nonlinearity == "relu"
         ctx.save_for_backward(x, h, weight_ih, weight_hh, output)
 
     @staticmethod
     def backward(ctx, grad_output):
         x, h, weight_ih, weight_hh, h_new = ctx.saved_tensors
-        a = grad_output * (1 - h_new * h_new)
-        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad)
+        if ctx.relu:  # h' > 0 exactly where the pre-activation is
+            a = grad_output * (h_new > 0).to(grad_output.dtype)
+        else:
+            a = grad_output * (1 - h_new * h_new)
+        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad[:6])
 
     @staticmethod
     def backward_in_place(ctx, grad_output):
         x, h, weight_ih, weight_hh, h_new = ctx.saved_tensors
-        a = torch.addcmul(grad_output, grad_output, h_new.square(), value=-1)
-        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad)
+        if ctx.relu:
+            a = grad_output.masked_fill(h_new <= 0, 0)
+        else:
+            a = torch.addcmul(grad_output, grad_output, h_new.square(), value=-1)
+        return affine_grads(a, a, x, h, weight_ih, weight_hh, ctx.needs_input_grad[:6])
