@@ -20,3 +20,16 @@ class RunInterrupted(ConfigError):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The innermost ``__cause__``: Hydra wraps the error of an object it instantiates."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return exc
+
+
+def cause_text(exc: BaseException) -> str:
+    """``TypeName: first line of the message`` of the innermost cause, for one paragraph."""
+    root = root_cause(exc)
+    return f"{type(root).__name__}: {str(root).splitlines()[0] if str(root) else ''}"

@@ -10,7 +10,7 @@ import hydra
 from lightning.pytorch.loggers import Logger, TensorBoardLogger
 from omegaconf import DictConfig
 
-from framework.errors import ConfigError
+from framework.errors import ConfigError, cause_text, root_cause
 
 
 def build_loggers(cfg: DictConfig, purge_step: int | None) -> list[Logger]:
@@ -34,19 +34,15 @@ def build_loggers(cfg: DictConfig, purge_step: int | None) -> list[Logger]:
         except Exception as exc:  # a missing optional package, a wrong argument …
             raise ConfigError(
                 f"logger.{name} cannot be created from {node.get('_target_')!r}: "
-                f"{_cause(exc)}{_install_hint(exc)}"
+                f"{cause_text(exc)}{_install_hint(exc)}"
             ) from None
         loggers.append(logger)
     return sorted(loggers, key=lambda lg: not isinstance(lg, TensorBoardLogger))
 
 
-def _cause(exc: BaseException) -> str:
-    while exc.__cause__ is not None:  # Hydra wraps the real error in an InstantiationException
-        exc = exc.__cause__
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-def _install_hint(name: str) -> str:
-    return (
-        " (install it with: pip install 'nn-plugins-framework[mlflow]')" if name == "mlflow" else ""
-    )
+def _install_hint(exc: BaseException) -> str:
+    """For the optional ``mlflow`` package that is not installed: how to install it."""
+    root = root_cause(exc)
+    if isinstance(root, ImportError) and "mlflow" in str(root):
+        return " (install it with: pip install 'nn-plugins-framework[mlflow]')"
+    return ""

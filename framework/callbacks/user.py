@@ -9,7 +9,7 @@ from typing import Any
 import hydra
 import lightning as L
 
-from framework.errors import ConfigError
+from framework.errors import ConfigError, cause_text
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +21,9 @@ def user_callbacks(callbacks: Any) -> list[L.Callback]:
         try:
             callback = hydra.utils.instantiate(node, _convert_="all")
         except Exception as exc:
-            cause = exc
-            while cause.__cause__ is not None:
-                cause = cause.__cause__
             raise ConfigError(
                 f"callbacks.{name} cannot be created from {node.get('_target_')!r}: "
-                f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
+                f"{cause_text(exc)}"
             ) from None
         if not isinstance(callback, L.Callback):
             raise ConfigError(
