@@ -37,6 +37,57 @@ class BentIdentity(ActivationFunction):
 """
 
 
+# A ReLU that sends its own process the signal named by $SIGNAL at its $SIGNAL_AT_CALL-th call on
+# an input requiring grad (a training step), twice if $SIGNAL_TWICE: a kill, Ctrl-C or SIGTERM at
+# a known step. (digits: 1257 training samples, batch 64 -> 20 steps per epoch; two hidden
+# activations -> two calls per step: call 61 falls in the middle of the second epoch.)
+SIGNALLER = """\
+import os, signal
+import torch
+from framework import ActivationFunction, register_activation
+
+CALLS = [0]
+
+@register_activation("signal_relu")
+class SignalReLU(ActivationFunction):
+    @staticmethod
+    def forward(x):
+        if x.requires_grad:  # a training step (forward itself runs without grad mode)
+            CALLS[0] += 1
+            if CALLS[0] == int(os.environ.get("SIGNAL_AT_CALL", "0")):
+                sig = getattr(signal, os.environ["SIGNAL"])
+                os.kill(os.getpid(), sig)
+                if os.environ.get("SIGNAL_TWICE"):
+                    os.kill(os.getpid(), sig)
+        return x.clamp_min(0)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        return grad_output * (y > 0)
+"""
+SIGNAL_AT_CALL = "61"
+
+
+def signalling_run(tmp_path: Path) -> list[str]:
+    """nn-train overrides of a small, deterministic digits run with the SIGNALLER activation
+    (its file written into ``tmp_path``)."""
+    (tmp_path / "signaller.py").write_text(SIGNALLER)
+    return [
+        "imports=[signaller.py]",
+        "activation=signal_relu",
+        "seed=3",
+        "trainer.deterministic=true",
+        "trainer.max_epochs=3",
+        "model.hidden=[32,16]",
+        "log=minimal",
+    ]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     import torch
 

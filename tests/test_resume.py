@@ -8,54 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import run_cli
+from conftest import SIGNAL_AT_CALL, run_cli, signalling_run
 from tb import load_events
-
-# ReLU that SIGKILLs its own process at its KILL_AT_CALL-th call on an input requiring grad (in
-# a training step): a deterministic crash in the middle of an epoch.
-KILLER = """\
-import os, signal
-import torch
-from framework import ActivationFunction, register_activation
-
-CALLS = [0]
-
-@register_activation("killer_relu")
-class KillerReLU(ActivationFunction):
-    @staticmethod
-    def forward(x):
-        if x.requires_grad:  # a training step (forward itself runs without grad mode)
-            CALLS[0] += 1
-            if CALLS[0] == int(os.environ.get("KILL_AT_CALL", "0")):
-                os.kill(os.getpid(), signal.SIGKILL)
-        return x.clamp_min(0)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (y,) = ctx.saved_tensors
-        return grad_output * (y > 0)
-"""
-
-# digits: 1257 training samples, batch 64 -> 20 steps per epoch; two hidden activations -> two
-# calls per step. Call 61 is in step 31 (0-based 30): the middle of the second epoch.
-KILL_AT_CALL = "61"
-
-
-def _common(tmp_path: Path) -> list[str]:
-    (tmp_path / "killer.py").write_text(KILLER)
-    return [
-        "imports=[killer.py]",
-        "activation=killer_relu",
-        "seed=3",
-        "trainer.deterministic=true",
-        "trainer.max_epochs=3",
-        "model.hidden=[32,16]",
-        "log=minimal",
-    ]
 
 
 def _scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
@@ -66,14 +20,18 @@ def _scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("every_n", [None, 7], ids=["epoch-checkpoints", "every-7-steps"])
 def test_sigkill_mid_epoch_then_resume_is_exact(tmp_path: Path, every_n: int | None) -> None:
-    args = _common(tmp_path)
+    args = signalling_run(tmp_path)
     if every_n:
         args.append(f"checkpoint.every_n_train_steps={every_n}")
     alone = run_cli("nn-train", *args, "hydra.run.dir=alone", cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr[-3000:]
 
     killed = run_cli(
-        "nn-train", *args, "hydra.run.dir=crashed", cwd=tmp_path, env={"KILL_AT_CALL": KILL_AT_CALL}
+        "nn-train",
+        *args,
+        "hydra.run.dir=crashed",
+        cwd=tmp_path,
+        env={"SIGNAL_AT_CALL": SIGNAL_AT_CALL, "SIGNAL": "SIGKILL"},
     )
     assert killed.returncode == -signal.SIGKILL
     last = tmp_path / "crashed" / "checkpoints" / "last.ckpt"

@@ -12,40 +12,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import BIN, run_cli
+from conftest import BIN, SIGNAL_AT_CALL, run_cli, signalling_run
 from tb import load_events
-
-# A ReLU that sends its own process SIGNAL at its STOP_AT_CALL-th training call (twice if
-# STOP_TWICE): a Ctrl-C or SIGTERM at a known step.
-STOPPER = """\
-import os, signal
-import torch
-from framework import ActivationFunction, register_activation
-
-CALLS = [0]
-
-@register_activation("stopper_relu")
-class StopperReLU(ActivationFunction):
-    @staticmethod
-    def forward(x):
-        if x.requires_grad:
-            CALLS[0] += 1
-            if CALLS[0] == int(os.environ.get("STOP_AT_CALL", "0")):
-                sig = getattr(signal, os.environ["STOP_SIGNAL"])
-                os.kill(os.getpid(), sig)
-                if os.environ.get("STOP_TWICE"):
-                    os.kill(os.getpid(), sig)
-        return x.clamp_min(0)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (y,) = ctx.saved_tensors
-        return grad_output * (y > 0)
-"""
 
 
 def _metrics(run: Path) -> dict:
@@ -146,25 +114,12 @@ def test_last_ckpt_is_the_last_epoch_when_validation_loss_rose(tmp_path: Path) -
     assert best["epoch"] == val["best_epoch"]
 
 
-def _stopper_args(tmp_path: Path) -> list[str]:
-    (tmp_path / "stopper.py").write_text(STOPPER)
-    return [
-        "imports=[stopper.py]",
-        "activation=stopper_relu",
-        "seed=3",
-        "trainer.deterministic=true",
-        "trainer.max_epochs=3",
-        "model.hidden=[32,16]",
-        "log=minimal",
-    ]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_signal_stops_cleanly_and_the_resume_is_exact(
     tmp_path: Path, name: str, code: int
 ) -> None:
-    args = _stopper_args(tmp_path)
+    args = signalling_run(tmp_path)
     alone = run_cli("nn-train", *args, "hydra.run.dir=alone", cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr[-3000:]
     # digits: 20 steps an epoch, two activation calls a step; call 61 is in step 31
@@ -173,7 +128,7 @@ def test_a_signal_stops_cleanly_and_the_resume_is_exact(
         *args,
         "hydra.run.dir=stopped",
         cwd=tmp_path,
-        env={"STOP_AT_CALL": "61", "STOP_SIGNAL": name},
+        env={"SIGNAL_AT_CALL": SIGNAL_AT_CALL, "SIGNAL": name},
     )
     assert stopped.returncode == code, stopped.stderr[-3000:]
     last = tmp_path / "stopped" / "checkpoints" / "last.ckpt"
@@ -201,10 +156,10 @@ def test_a_signal_stops_cleanly_and_the_resume_is_exact(
 def test_a_second_ctrl_c_stops_at_once(tmp_path: Path) -> None:
     stopped = run_cli(
         "nn-train",
-        *_stopper_args(tmp_path),
+        *signalling_run(tmp_path),
         "hydra.run.dir=run",
         cwd=tmp_path,
-        env={"STOP_AT_CALL": "61", "STOP_SIGNAL": "SIGINT", "STOP_TWICE": "1"},
+        env={"SIGNAL_AT_CALL": SIGNAL_AT_CALL, "SIGNAL": "SIGINT", "SIGNAL_TWICE": "1"},
     )
     assert stopped.returncode == 130
     assert _metrics(tmp_path / "run")["status"] == "interrupted"
@@ -312,4 +267,3 @@ def test_a_full_disk_is_one_paragraph_and_the_last_good_checkpoint_loads(tmp_pat
 
     assert load_model(checkpoints / "last.ckpt") is not None
     assert _metrics(tmp_path / "run")["status"] == "failed"
-
