@@ -8,7 +8,8 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +45,25 @@ def check_output(path: str | None, force: bool) -> None:
         raise UsageError(f"output {path!r} exists; give another --output, or --force to replace it")
 
 
+@contextmanager
+def printed_warnings(prog: str, hide: type[Warning] | None = None) -> Iterator[None]:
+    """Python warnings raised inside, printed as ``prog: warning: …`` lines on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if hide is None or not issubclass(w.category, hide):
+            print(f"{prog}: warning: {w.message}", file=sys.stderr)
+
+
 def open_model(prog: str, checkpoint: str, imports: list[str] | None) -> Any:
     """``load_model``, its warnings printed as ``prog: warning: …`` lines. A checkpoint written
     before checkpoints carried their preprocessing is refused: its raw-input predictions
     would be silently wrong."""
     from framework.checkpoint import LegacyCheckpoint, load_model
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with printed_warnings(prog, hide=LegacyCheckpoint):
         model = load_model(checkpoint, imports=imports)
-    for w in caught:
-        if not issubclass(w.category, LegacyCheckpoint):
-            print(f"{prog}: warning: {w.message}", file=sys.stderr)
     if model.legacy:
         raise UsageError(
             f"checkpoint {checkpoint!r} was written before checkpoints carried the "

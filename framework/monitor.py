@@ -21,6 +21,7 @@ def optuna_direction(metric: str) -> Literal["minimize", "maximize"]:
     ``conf/hparams_search/optuna.yaml``)."""
     return "maximize" if metric_mode(metric) == "max" else "minimize"
 
+
 # What each task logs and may be monitored (framework.task logs them). ``train/loss`` is the
 # tag TensorBoard shows for the training loss: as a monitor it means the epoch mean.
 METRICS = {

@@ -79,12 +79,37 @@ def parse_command_line(argv: list[str]) -> CommandLine:
     from hydra.errors import OverrideParseException
 
     args, _ = get_args_parser().parse_known_args(argv)
+    parser = OverridesParser.create()
     try:
-        overrides = OverridesParser.create().parse_overrides(args.overrides)
+        overrides = parser.parse_overrides(args.overrides)
     except OverrideParseException as exc:
-        raise ConfigError(f"cannot parse the command line: {exc}") from None
+        raise ConfigError(_unparsable(parser, args.overrides, exc)) from None
     wants_help = bool(args.help or args.hydra_help or args.cfg or args.info)
     return CommandLine(overrides, bool(args.multirun), wants_help, list(args.overrides))
+
+
+def _unparsable(parser: Any, raw: list[str], exc: Exception) -> str:
+    """One paragraph on the first override Hydra's grammar rejects; a plain ``key=value``
+    whose value holds a character the grammar reserves (``^``, ``$``, ``#``, a space …) is told
+    to quote it, which is what Hydra's own docs advise."""
+    from hydra.errors import OverrideParseException
+
+    detail = " ".join(str(exc).split("\n")[0].split())
+    for text in raw:
+        try:
+            parser.parse_overrides([text])
+        except OverrideParseException:
+            key, sep, value = text.partition("=")
+            key = key.lstrip("+")  # force_add's ++: every plain key takes it
+            shown = f"{key}{sep}{value}"
+            if sep and value and key and not set(value) & set("'\"[]{}(),"):
+                return (
+                    f"cannot parse {shown!r}: Hydra's override grammar does not take that value "
+                    f"unquoted ({detail}). Quote it, with shell quotes around the whole argument: "
+                    f"'{key}=\"{value}\"'"
+                )
+            return f"cannot parse {shown!r}: {detail}; see nn-train --help for the syntax"
+    return f"cannot parse the command line: {detail}"
 
 
 def values_of(override: Any) -> list[Any]:

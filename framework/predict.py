@@ -25,6 +25,7 @@ from framework.model_cli import (
     checkpoint_argument,
     common_options,
     open_model,
+    printed_warnings,
     run_command,
     write_atomically,
 )
@@ -66,7 +67,8 @@ def _predict(args: argparse.Namespace) -> int:
         raise UsageError("--proba: this model predicts values (regression), not classes")
     from framework.raw_input import read_input
 
-    x = read_input(args.input, model)
+    with printed_warnings(PROG):
+        x = read_input(args.input, model)
     table = prediction_table(model, x, args.proba)
     if args.output is None:
         _write(table, sys.stdout)

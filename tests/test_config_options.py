@@ -156,7 +156,6 @@ def test_bare_hydra_app_gets_no_nn_train_options(tmp_path: Path) -> None:
     assert "pkg://hydra.conf" in result.stdout and "nn-train" not in result.stdout
 
 
-
 def test_help_time_benchmark_reports_both_figures_and_the_ratio() -> None:
     """Issue 14's --help target is measured by benchmarks/help_time.py (ratio against a bare
     Hydra app measured in the same run), not by a timed test: check the report's structure."""

@@ -135,6 +135,12 @@ MISTAKES: list[tuple[list[str], list[str]]] = [
     (["experiment=xorr"], ["Unknown experiment 'xorr'", "Did you mean 'xor'"]),
     (["debug=limt"], ["Unknown debug 'limt'", "'limit'"]),
     (["hparams_search=optuan"], ["Unknown hparams_search 'optuan'", "'optuna'"]),
+    # a value Hydra's grammar reserves (a stock index column such as ^GSPC) is told to quote it
+    (
+        ["data=csv", "data.target=^GSPC"],
+        ["cannot parse 'data.target=^GSPC'", "'data.target=\"^GSPC\"'"],
+    ),
+    (["model.hidden=[1,"], ["cannot parse 'model.hidden=[1,'", "no viable alternative"]),
 ]
 
 

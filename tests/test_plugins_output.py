@@ -29,6 +29,7 @@ def test_list_json_holds_every_column(tmp_path: Path, bent_file: Path) -> None:
     by_kind = {
         k: {p["name"] for p in plugins if p["kind"] == k} for k in ("activation", "loss", "layer")
     }
+
     # the built-ins as this process knows them (other tests may have registered more here)
     def builtin(registry):
         return {e.name for e in registry.entries() if e.origin == "built-in"}

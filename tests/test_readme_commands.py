@@ -40,6 +40,11 @@ SKIPPED = {
     "nn-export runs/digits/checkpoints/best.ckpt --format exported --output digits.pt2":
         "tests/test_using_models_doc.py runs it as docs/using-models.md shows and serves the "
         ".pt2 without this project",
+    "nn-train data=csv data.path=$(python -c import matplotlib; print(matplotlib.get_data_path()))"
+    "/sample_data/Stocks.csv data.target=MSFT":
+        "needs the shell's $(…); tests/test_tables.py::"
+        "test_a_downloaded_table_trains_as_it_comes_and_predicts_its_raw_rows trains on that file "
+        "with these keys and checks its report and nn-predict on its raw rows",
 }  # fmt: skip
 
 
@@ -124,6 +129,11 @@ CHECKS: dict[str, Callable[[Ran], None]] = {
                       "model.compact": False}),
     "nn-train activation=gelu activation.compact=true model.compact=true": lambda r: _expect(
         r.trained(), {"activation.compact": True, "model.compact": True}),
+    "nn-train data=csv data.path=$(python -c import matplotlib; print(matplotlib.get_data_path()))"
+    "/sample_data/Stocks.csv data.target=MSFT":
+        "needs the shell's $(…); tests/test_tables.py::"
+        "test_a_downloaded_table_trains_as_it_comes_and_predicts_its_raw_rows trains on that file "
+        "with these keys and checks its report and nn-predict on its raw rows",
 }  # fmt: skip
 
 

@@ -69,7 +69,12 @@ def test_every_marker_is_missing_and_filled_with_the_training_median(tmp_path: P
     assert np.flatnonzero(x[:, 1]).tolist() == missing.tolist()
     train = np.setdiff1d(dm.split_indices["train"], missing)
     median = np.median(np.arange(n, dtype=np.float64)[train])
-    assert dm.columns[0] == {"name": "x", "kind": "numeric", "fill": pytest.approx(median)}
+    assert dm.columns[0] == {
+        "name": "x",
+        "kind": "numeric",
+        "fill": pytest.approx(median),
+        "median": pytest.approx(median),
+    }
     np.testing.assert_allclose(x[missing, 0], median)
     present = np.setdiff1d(np.arange(n), missing)
     np.testing.assert_array_equal(x[present, 0], present)
@@ -446,3 +451,56 @@ def test_raw_rows_give_the_test_loops_features_and_predictions(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     with out.open() as f:
         assert [w["prediction"] for w in csv.DictReader(f)] == labels_
+
+
+def stocks_csv() -> Path:
+    """Yahoo Finance's monthly closes as matplotlib ships them (``sample_data/Stocks.csv``):
+    a table downloaded from a public source, as it came: a comment line above the header, an
+    ISO date column, empty cells for stocks not yet listed and for days without quotes."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "sample_data" / "Stocks.csv"
+
+
+@pytest.mark.slow
+def test_a_downloaded_table_trains_as_it_comes_and_predicts_its_raw_rows(tmp_path: Path) -> None:
+    import pandas as pd
+    from tb import load_events, scalar_values
+
+    from framework.train import main as nn_train
+
+    source = stocks_csv()
+    assert source.read_text().startswith("# Data source")
+    table = tmp_path / "Stocks.csv"
+    table.write_bytes(source.read_bytes())
+    run = tmp_path / "run"
+    nn_train(
+        [
+            "data=csv",
+            f"data.path={table}",
+            "data.target=MSFT",
+            "trainer.max_epochs=3",
+            f"hydra.run.dir={run}",
+        ]
+    )
+    report = json.loads((run / "data.json").read_text())
+    assert report["comment_lines"] == 1
+    kinds = {c["name"]: c["kind"] for c in report["columns"]}
+    assert kinds["Date"] == "date parts" and kinds["AMZN"] == "numeric"
+    assert report["rows"]["dropped"] == {"missing target": 133}
+
+    out = tmp_path / "predictions.csv"
+    best = str(run / "checkpoints" / "best.ckpt")
+    done = run_cli("nn-predict", best, str(table), "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "training never saw in this column; filled with the training median" in done.stderr
+    raw = pd.read_csv(table, skiprows=1)
+    predicted = pd.read_csv(out)["prediction"].to_numpy()
+    assert len(predicted) == len(raw)
+    cfg = OmegaConf.load(run / ".hydra" / "config.yaml")
+    dm = build_datamodule(cfg.data, cfg.seed)
+    dm.setup()
+    kept = np.flatnonzero(raw["MSFT"].notna().to_numpy())
+    test = kept[dm.split_indices["test"]]
+    mae = float(np.abs(predicted[test] - raw["MSFT"].to_numpy()[test]).mean())
+    assert mae == pytest.approx(scalar_values(load_events(run), "test/mae")[-1], rel=1e-4)

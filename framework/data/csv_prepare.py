@@ -67,6 +67,7 @@ def prepare_csv(
         "file": str(path),
         "encoding": table.encoding,
         "delimiter": table.delimiter,
+        "comment_lines": table.comment_lines,
         **prepared.report,
     }
     return prepared

@@ -4,14 +4,16 @@
 on the training split and returns the features, the targets and the ``plan``: a list of plain
 dicts (a ``weights_only`` checkpoint loads them), one per input column:
 
-- ``{"name", "kind": "numeric", "fill": median | None}``: the number; with a fill value, missing
-  cells take the training split's median and a ``<name>_missing`` indicator (0/1) follows;
+- ``{"name", "kind": "numeric", "fill": median | None, "median"}``: the number; with a fill
+  value, missing cells take the training split's median and a ``<name>_missing`` indicator
+  (0/1) follows. ``median`` (always the training median) fills, with a warning, a cell missing
+  at prediction in a column that had none in training;
 - ``{"name", "kind": "categorical", "categories": [...]}``: one-hot over the levels, which may
   include ``(missing)`` (a missing cell) and ``(other)`` (levels rarer than the
   ``max_categories`` most frequent, and at prediction any level never seen);
-- ``{"name", "kind": "date", "format", "time", "fill"}``: year, then month, day of year and day
-  of week (and time of day where the column has times) as sine and cosine; missing dates take
-  the training median and an indicator.
+- ``{"name", "kind": "date", "format", "time", "fill", "median"}``: year, then month, day of
+  year and day of week (and time of day where the column has times) as sine and cosine; missing
+  dates take the training median and an indicator.
 
 ``encode`` applies a plan to any DataFrame of raw values (text or parsed), which is what makes
 prediction repeat training. Old plans (``{"name"}`` and ``{"name", "categories"}``) still apply.
@@ -21,6 +23,7 @@ Torch-free: ``data.report_only`` runs it without importing Lightning.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -400,12 +403,11 @@ def _fit(
 ) -> dict[str, Any]:
     kind = spec["kind"]
     if kind == "numeric":
-        fill = None
-        if has_missing:
-            column = frame[name] if text is None else pd.to_numeric(text, errors="coerce")
-            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-            fill = _median(values[train], values[rows])
-        return {"name": name, "kind": "numeric", "fill": fill}
+        column = frame[name] if text is None else pd.to_numeric(text, errors="coerce")
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        median = _median(values[train], values[rows])
+        fill = median if has_missing else None
+        return {"name": name, "kind": "numeric", "fill": fill, "median": median}
     if kind == "date":
         assert text is not None
         parsed = _parsed(text, spec["format"])
@@ -414,13 +416,14 @@ def _fit(
         has_time = bool(len(times)) and bool(
             (times - times.dt.normalize()).dt.total_seconds().ne(0).any()
         )
-        fill = _median(stamps[train], stamps[rows]) if has_missing else None
+        median = _median(stamps[train], stamps[rows])
         return {
             "name": name,
             "kind": "date",
             "format": spec["format"],
             "time": has_time,
-            "fill": fill,
+            "fill": median if has_missing else None,
+            "median": median,
         }
     counts: pd.Series = spec["counts"]
     limit = int(spec["max"])
@@ -477,7 +480,7 @@ def encode(
                 values = block[:, position[name]]
             else:
                 values = _numbers(frame[name], name, markers, source, where)
-            parts += _filled(values, spec.get("fill"), name, source, where, "a number")
+            parts += _filled(values, spec, source, where, "a number")
             names += [name] + ([f"{name}_missing"] if spec.get("fill") is not None else [])
         elif kind == "date":
             text = _text(frame[name], markers)
@@ -489,7 +492,7 @@ def encode(
                     f"{source}: column {name!r}, {where(i)} holds {text.iloc[i]!r}, which is "
                     f"not a date of the form {spec['format']} that the model was trained on"
                 )
-            filled = _filled(stamps, spec.get("fill"), name, source, where, "a date")
+            filled = _filled(stamps, spec, source, where, "a date")
             parts += _date_parts(filled[0], bool(spec.get("time")))
             names += _date_names(name, bool(spec.get("time")))
             if len(filled) > 1:
@@ -524,9 +527,11 @@ def _numbers(
 
 
 def _filled(
-    values: np.ndarray, fill: float | None, name: str, source: str, where: Rows, what: str
+    values: np.ndarray, spec: dict[str, Any], source: str, where: Rows, what: str
 ) -> list[np.ndarray]:
-    """``[values]``, or with a fill value ``[filled values, missing indicator]``."""
+    """``[values]``, or with a fill value ``[filled values, missing indicator]``. A cell missing
+    where training had none (only at prediction) takes the training median, with a warning."""
+    name, fill = spec["name"], spec.get("fill")
     missing = np.isnan(values)
     infinite = np.isinf(values)
     if infinite.any():
@@ -536,6 +541,16 @@ def _filled(
             f"number (or leave the cell empty for a missing value)"
         )
     if fill is None:
+        if missing.any() and spec.get("median") is not None:
+            rows = np.flatnonzero(missing)
+            shown = ", ".join(where(int(i)) for i in rows[:3]) + (", …" if len(rows) > 3 else "")
+            warnings.warn(
+                f"{source}: column {name!r} is missing in {len(rows)} row(s) ({shown}), which "
+                f"training never saw in this column; filled with the training median "
+                f"{spec['median']:.6g} (those predictions are less certain)",
+                stacklevel=3,
+            )
+            return [np.where(missing, spec["median"], values)]
         if missing.any():
             i = int(np.argmax(missing))
             raise ConfigError(

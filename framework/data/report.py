@@ -24,9 +24,12 @@ def headline(report: dict[str, Any]) -> str:
     dropped = ", ".join(f"{n} ({why})" for why, n in rows["dropped"].items() if n)
     from framework.data.table import delimiter_name
 
+    comments = report.get("comment_lines", 0)
+    skipped = f", {comments} comment line(s) above the header skipped" if comments else ""
     return (
         f"data: {report['file']} ({report['encoding']}, delimiter "
-        f"{delimiter_name(report['delimiter'])}): {rows['read']} rows read, {rows['kept']} kept"
+        f"{delimiter_name(report['delimiter'])}{skipped}): {rows['read']} rows read, "
+        f"{rows['kept']} kept"
         + (f", dropped {dropped}" if dropped else "")
         + f"; {report['features']} features; missing values: data.missing={report['missing']}"
     )

@@ -42,6 +42,7 @@ class Table:
     source: str
     delimiter: str
     encoding: str
+    comment_lines: int = 0  # lines starting with '#' before the header, skipped
 
     def where(self, row: int) -> str:
         """``line N`` of row ``row`` (a position in ``frame``), for messages."""
@@ -69,7 +70,8 @@ def read_csv_table(
     raw, encoding = _decoded_bytes(file, encoding, source)
     sample = raw[:_SAMPLE] if raw is not None else file.open("rb").read(_SAMPLE)
     text = sample.decode(_codec(encoding), errors="replace").lstrip("\ufeff")
-    header_line = _first_record(text)
+    preamble = _comment_lines(text)
+    header_line = _first_record(text, preamble)
     delimiter = _choose_delimiter(text, header_line, delimiter, source)
     header = next(csv.reader([header_line], delimiter=delimiter), [])
     header = [h.strip() for h in header]
@@ -78,11 +80,11 @@ def read_csv_table(
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
         raise ConfigError(f"{source}: the header repeats column(s) {', '.join(repeated)}")
-    lines = _record_lines(file, raw, delimiter, header, source)
+    lines = _record_lines(file, raw, delimiter, header, source, preamble)
     if len(lines) == 0:
         raise ConfigError(f"{source} has a header ({', '.join(header)}) but no data rows")
     frame, encoding = _parse(
-        file, raw, delimiter, encoding, header, na_values, text_columns, source
+        file, raw, delimiter, encoding, header, na_values, text_columns, source, preamble
     )
     if len(frame) != len(lines):  # the scan and pandas disagree: never guess which row is which
         raise ConfigError(
@@ -90,7 +92,7 @@ def read_csv_table(
             f"line endings or quotes in a way this reader cannot follow. Save it again as CSV "
             f"(UTF-8) from a spreadsheet or pandas"
         )
-    return Table(frame, lines, source, delimiter, encoding)
+    return Table(frame, lines, source, delimiter, encoding, preamble)
 
 
 def _codec(encoding: str) -> str:
@@ -128,9 +130,22 @@ def _decoded_bytes(file: Path, encoding: str, source: str) -> tuple[bytes | None
     return None, encoding
 
 
-def _first_record(text: str) -> str:
-    """The first non-blank line of ``text`` (the header)."""
+def _comment_lines(text: str) -> int:
+    """How many lines at the top of ``text`` are comments (``#`` first) or blank, as in
+    downloaded tables that name their source above the header (0 when none is a comment)."""
+    count, comments = 0, 0
     for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            comments += 1
+        elif line.strip():
+            break
+        count += 1
+    return count if comments else 0
+
+
+def _first_record(text: str, skip: int = 0) -> str:
+    """The first non-blank line of ``text`` after its first ``skip`` lines (the header)."""
+    for line in text.splitlines()[skip:]:
         if line.strip():
             return line
     return ""
@@ -140,7 +155,7 @@ def _choose_delimiter(text: str, header: str, delimiter: str, source: str) -> st
     """``delimiter``, or for ``auto`` the candidate that splits the header and the next lines
     into the same number (> 1) of fields; a given delimiter that leaves the header one column
     while another splits it is one paragraph naming the other."""
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    lines = [line for line in text.splitlines()[:50] if line.strip() and not line.startswith("#")]
     if len(text) >= _SAMPLE and len(lines) > 1:
         lines = lines[:-1]  # the sample may cut the last line
     counts = {d: [len(r) for r in csv.reader(lines, delimiter=d)] for d in DELIMITERS}
@@ -169,11 +184,12 @@ def _choose_delimiter(text: str, header: str, delimiter: str, source: str) -> st
 
 
 def _record_lines(
-    file: Path, raw: bytes | None, delimiter: str, header: list[str], source: str
+    file: Path, raw: bytes | None, delimiter: str, header: list[str], source: str, skip: int = 0
 ) -> np.ndarray:
-    """The starting line of every data record (blank lines skipped), after checking that each
-    has as many fields as the header. Vectorised over the bytes, chunk by chunk: a delimiter or
-    line break between an odd and an even quote character is inside a quoted field."""
+    """The starting line of every data record (blank lines and the first ``skip`` lines
+    skipped), after checking that each has as many fields as the header. Vectorised over the
+    bytes, chunk by chunk: a delimiter or line break between an odd and an even quote character
+    is inside a quoted field."""
     stream = io.BytesIO(raw) if raw is not None else file.open("rb")
     delim = ord(delimiter)
     with stream:
@@ -217,7 +233,7 @@ def _record_lines(
             chunk = stream.read(_CHUNK)
         if quotes % 2:
             raise ConfigError(
-                f"{source}, line {record_line}: a quote character (\") opens a field that is "
+                f'{source}, line {record_line}: a quote character (") opens a field that is '
                 f"never closed, so the rest of the file would be one value; close the quote, or "
                 f"remove it"
             )
@@ -229,6 +245,8 @@ def _record_lines(
     count = np.concatenate(fields) if fields else np.zeros(0, dtype=np.int64)
     empty = np.concatenate(blank) if blank else np.zeros(0, dtype=bool)
     line, count = line[~empty], count[~empty]
+    if skip:
+        line, count = line[line > skip], count[line > skip]
     bad = np.flatnonzero(count[1:] != len(header)) + 1
     if len(bad):
         bad = bad[~_whitespace_lines(file, raw, line[bad], newline)]
@@ -269,6 +287,7 @@ def _parse(
     na_values: Sequence[str],
     text_columns: Sequence[str],
     source: str,
+    skip: int = 0,
 ) -> tuple[pd.DataFrame, str]:
     """pandas' C engine over the file, and the encoding it was read with; ``auto`` tries
     UTF-8, then cp1252 (Windows), then Latin-1."""
@@ -280,6 +299,7 @@ def _parse(
         "keep_default_na": True,
         "skipinitialspace": True,
         "low_memory": False,
+        "skiprows": skip or None,
         "dtype": dict.fromkeys(names, str) or None,
     }
     tries = ["utf-8", "cp1252", "latin-1"] if encoding == "auto" else [_codec(encoding)]
