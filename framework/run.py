@@ -27,6 +27,7 @@ from framework.loggers import build_loggers
 from framework.models import build_model, plugin_params
 from framework.provenance import record_imports
 from framework.registries import LOSSES
+from framework.requeue import requeued_checkpoint
 from framework.summary import print_summary
 from framework.task import TaskModule
 from framework.trainer_args import fit_batch_limits, trainer_arguments
@@ -99,6 +100,10 @@ def train(cfg: DictConfig) -> float:
     if cfg.train:
         dry_run(module, next(iter(datamodule.val_dataloader())))
 
+    requeued = None if cfg.ckpt_path or not cfg.train else requeued_checkpoint(run_dir)
+    if requeued is not None:
+        cfg.ckpt_path = str(requeued)
+        logging.getLogger(__name__).info("SLURM requeued this job: continuing from %s", requeued)
     resumed_at = None  # the global step the checkpoint was written at
     if cfg.ckpt_path:
         # read once here: a truncated or foreign file is one paragraph naming it

@@ -6,7 +6,8 @@ other's checkpoints. ``nn-train`` claims the directory first, with an atomic ``m
 a shared file system): when the time's name is taken, the next free one (``HH-MM-SS_1``, ``_2``
 …) is used, and said. A directory given with ``hydra.run.dir=D`` that already holds a run is
 refused unless ``overwrite=true`` (its old files are removed first) or the run is continued
-(``ckpt_path=D/checkpoints/last.ckpt``). Torch-free: it runs before Hydra composes.
+(``ckpt_path=D/checkpoints/last.ckpt``, or a SLURM job requeued into its own directory:
+``framework.requeue``). Torch-free: it runs before Hydra composes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from framework.errors import ConfigError
+from framework.requeue import HPC_PATTERN, is_requeued
 
 RUN_PATTERN = ("outputs", "%Y-%m-%d", "%H-%M-%S")
 SWEEP_PATTERN = ("multirun", "%Y-%m-%d", "%H-%M-%S")
@@ -34,6 +36,7 @@ RUN_FILES = (
     "data.json",
 )
 EVENTS = "events.out.tfevents.*"
+GLOBS = (EVENTS, HPC_PATTERN)  # files of a run found by pattern
 
 
 def is_worker_process() -> bool:
@@ -48,7 +51,7 @@ def holds_run(directory: Path) -> bool:
         return False
     return (
         any((directory / name).exists() for name in RUN_FILES)
-        or any(directory.glob(EVENTS))
+        or any(path for pattern in GLOBS for path in directory.glob(pattern))
         or (directory / "multirun.yaml").is_file()
     )
 
@@ -116,8 +119,9 @@ def remove_run(directory: Path) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
-    for path in directory.glob(EVENTS):
-        path.unlink()
+    for pattern in GLOBS:
+        for path in directory.glob(pattern):
+            path.unlink()
     for job in directory.iterdir():  # a sweep's jobs
         if job.is_dir() and (job / ".hydra").is_dir():
             shutil.rmtree(job)
@@ -151,6 +155,7 @@ def place(argv: list[str], multirun: bool, wants_help: bool) -> list[str]:
         directory = Path(given[key]).expanduser()
         ckpt = given.get("ckpt_path", "")
         resuming = bool(ckpt) and not multirun and _inside(Path(ckpt).expanduser(), directory)
+        resuming = resuming or (is_requeued() and not overwrite)  # SLURM runs the job again
         prepare_explicit(directory, overwrite, resuming)
         return []
     directory = claim(SWEEP_PATTERN if multirun else RUN_PATTERN)

@@ -41,3 +41,22 @@ def test_slurm_cluster_config_composes_and_validates() -> None:
     with open_dict(cfg):
         del cfg["hydra"]
     validate_config(cfg, catalog)
+
+
+def test_slurm_sends_lightnings_requeue_signal_not_submitits(tmp_path) -> None:
+    """The sbatch script submitit writes for cluster=slurm asks for USR1 (Lightning's requeue
+    signal) two minutes before the time limit, in place of submitit's USR2."""
+    from submitit.slurm.slurm import _make_sbatch_string
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["cluster=slurm"], return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    script = _make_sbatch_string(
+        command="python -m framework.train",
+        folder=str(tmp_path),
+        signal_delay_s=launcher.signal_delay_s,
+        additional_parameters=dict(launcher.additional_parameters),
+    )
+    assert "#SBATCH --signal=USR1@120" in script.splitlines()
+    assert "USR2" not in script

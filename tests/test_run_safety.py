@@ -267,3 +267,59 @@ def test_a_full_disk_is_one_paragraph_and_the_last_good_checkpoint_loads(tmp_pat
 
     assert load_model(checkpoints / "last.ckpt") is not None
     assert _metrics(tmp_path / "run")["status"] == "failed"
+
+
+# a single-task SLURM job as Lightning sees one (no cluster here: the variables SLURM sets)
+SLURM = {
+    "SLURM_NTASKS": "1",
+    "SLURM_NTASKS_PER_NODE": "1",
+    "SLURM_JOB_ID": "4242",
+    "SLURM_JOB_NAME": "nn-train",
+    "SLURM_NODELIST": "localhost",
+    "SLURM_PROCID": "0",
+    "SLURM_LOCALID": "0",
+    "SLURM_NODEID": "0",
+}
+
+
+@pytest.mark.slow
+def test_lightnings_requeue_signal_saves_an_hpc_checkpoint_in_the_run(tmp_path: Path) -> None:
+    """Under SLURM, USR1 is Lightning's requeue signal: it saves hpc_ckpt_1.ckpt where the
+    signal came and asks scontrol to requeue (absent here: a warning) while training goes on."""
+    done = run_cli(
+        "nn-train",
+        *signalling_run(tmp_path),
+        "hydra.run.dir=job",
+        cwd=tmp_path,
+        env={**SLURM, "SIGNAL_AT_CALL": SIGNAL_AT_CALL, "SIGNAL": "SIGUSR1"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    hpc = tmp_path / "job" / "hpc_ckpt_1.ckpt"
+    assert 20 < torch.load(hpc, weights_only=True)["global_step"] < 40
+
+
+@pytest.mark.slow
+def test_a_requeued_slurm_job_continues_in_its_own_directory(tmp_path: Path) -> None:
+    """The time limit's SIGTERM stops the job cleanly; SLURM starts the same command again
+    (SLURM_RESTART_COUNT=1) in the same directory: it continues from the checkpoint at the stop
+    and ends where an uninterrupted run ends. Without the restart count the directory is
+    refused, as for any run."""
+    args = [*signalling_run(tmp_path), "hydra.run.dir=job"]
+    stopped = run_cli(
+        "nn-train",
+        *args,
+        cwd=tmp_path,
+        env={**SLURM, "SIGNAL_AT_CALL": SIGNAL_AT_CALL, "SIGNAL": "SIGTERM"},
+    )
+    assert stopped.returncode == 143, stopped.stderr[-3000:]
+    last = tmp_path / "job" / "checkpoints" / "last.ckpt"
+    assert 20 < torch.load(last, weights_only=True)["global_step"] < 40
+    refused = run_cli("nn-train", *args, cwd=tmp_path, env=SLURM)
+    assert refused.returncode != 0 and "already holds" in refused.stderr
+    again = run_cli("nn-train", *args, cwd=tmp_path, env={**SLURM, "SLURM_RESTART_COUNT": "1"})
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (
+        "SLURM requeued this job: continuing from" in (tmp_path / "job" / "train.log").read_text()
+    )
+    assert torch.load(last, weights_only=True)["global_step"] == 60
+    assert _metrics(tmp_path / "job")["status"] == "completed"
