@@ -11,6 +11,9 @@ import errno
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,29 +58,62 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         return read_checkpoint(path, map_location=map_location or "cpu")
 
 
+# what a failed write of a run's files looks like (as opposed to a file that cannot be read)
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG})
+
+
 def write_failure(path: Path, exc: OSError) -> str:
     """One paragraph for a checkpoint that could not be written: where, why, the free space,
     and the last good checkpoint with the command that resumes from it."""
-    folder = path.parent
-    reason = exc.strerror or str(exc) or type(exc).__name__
+    return (
+        f"cannot write the checkpoint {path} ({_why(path.parent, exc)}); nothing partial was left "
+        f"behind. {_last_good(path.parent)}"
+    )
+
+
+def log_write_failure(run_dir: Path, exc: OSError) -> str:
+    """One paragraph for a log (TensorBoard events, CSV, metrics) that could not be written."""
+    return (
+        f"cannot write the run's logs in {run_dir} ({_why(run_dir, exc)}); the TensorBoard "
+        f"events written before this are readable. {_last_good(run_dir / 'checkpoints')}"
+    )
+
+
+@contextmanager
+def quiet_write_errors_in_threads() -> Iterator[None]:
+    """A full disk seen by a writer thread (TensorBoard's) is not printed as that thread's
+    traceback: the thread hands it to the run, which reports it as one paragraph."""
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not (isinstance(args.exc_value, OSError) and args.exc_value.errno in WRITE_ERRNOS):
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
+def _why(folder: Path, exc: OSError) -> str:
+    reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
     try:
         free = f"{shutil.disk_usage(folder).free / 2**20:.1f} MiB free there"
     except OSError:
         free = "its free space unknown"
-    if exc.errno == errno.ENOSPC:
-        reason = "the disk is full"
+    return f"{reason or type(exc).__name__}; {free}"
+
+
+def _last_good(folder: Path) -> str:
     good = sorted(
         (p for p in folder.glob("*.ckpt") if p.is_file()), key=lambda p: p.stat().st_mtime
     )
-    kept = (
+    if not good:
+        return "No checkpoint was written before it."
+    return (
         f"The last good checkpoint is intact: {good[-1]}; once there is room, resume with: "
         f"nn-train ckpt_path={good[-1]}"
-        if good
-        else "No earlier checkpoint was written."
-    )
-    return (
-        f"cannot write the checkpoint {path} ({reason}; {free}); nothing partial was left "
-        f"behind. {kept}"
     )
 
 

@@ -17,12 +17,18 @@ from framework.callbacks.last_checkpoint import SIGNAL_NAMES, LastCheckpoint
 from framework.callbacks.metrics_file import MetricsHistory, write_metrics_file
 from framework.callbacks.user import merge_callbacks, user_callbacks
 from framework.checkpoint import read_checkpoint
-from framework.checkpoint_io import AtomicCheckpointIO, reliability_callbacks
+from framework.checkpoint_io import (
+    WRITE_ERRNOS,
+    AtomicCheckpointIO,
+    log_write_failure,
+    quiet_write_errors_in_threads,
+    reliability_callbacks,
+)
 from framework.data import build_datamodule
 from framework.data.report import publish
 from framework.discovery import import_plugins
 from framework.dry_run import dry_run
-from framework.errors import ConfigError, RunInterrupted, TrainingError
+from framework.errors import ConfigError, RunInterrupted, TrainingError, WriteError
 from framework.loggers import build_loggers
 from framework.models import build_model, plugin_params
 from framework.provenance import record_imports
@@ -128,6 +134,8 @@ def train(cfg: DictConfig) -> float:
     )
 
     status, error = "failed", None
+    quiet = quiet_write_errors_in_threads()
+    quiet.__enter__()
     try:
         if cfg.train:
             try:
@@ -157,8 +165,12 @@ def train(cfg: DictConfig) -> float:
         if isinstance(exc, KeyboardInterrupt | SystemExit | RunInterrupted):
             status = "interrupted"
         error = str(exc) or type(exc).__name__
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:  # events, CSV: a full disk
+            error = log_write_failure(run_dir, exc)
+            raise WriteError(error) from None
         raise
     finally:
+        quiet.__exit__(None, None, None)
         if trainer.global_rank == 0:
             epoch, step = last.stopped_at or (trainer.current_epoch, trainer.global_step)
             try:

@@ -323,3 +323,43 @@ def test_a_requeued_slurm_job_continues_in_its_own_directory(tmp_path: Path) -> 
     )
     assert torch.load(last, weights_only=True)["global_step"] == 60
     assert _metrics(tmp_path / "job")["status"] == "completed"
+
+
+# ENOSPC at TensorBoard's event writer, once the first epoch's checkpoint is on disk (TensorBoard
+# writes from a thread of its own and raises the error at the next event the run logs)
+FULL_DISK_EVENTS = """\
+import errno, os
+from tensorboard.summary.writer import record_writer
+_write = record_writer.RecordWriter.write
+def write(self, data):
+    if os.path.exists(os.path.join("run", "checkpoints", "last.ckpt")):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return _write(self, data)
+record_writer.RecordWriter.write = write
+"""
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_event_writer_is_one_paragraph(tmp_path: Path) -> None:
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(FULL_DISK_EVENTS)
+    result = run_cli(
+        "nn-train",
+        "data=iris",
+        "trainer.max_epochs=3",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(hook)},
+    )
+    assert result.returncode == 2, result.stderr[-3000:]
+    message = result.stderr.strip().splitlines()[-1]
+    run = (tmp_path / "run").resolve()
+    assert message.startswith(f"nn-train: error: cannot write the run's logs in {run} ")
+    assert "the disk is full" in message and "MiB free there" in message
+    assert "The last good checkpoint is intact" in message and "nn-train ckpt_path=" in message
+    assert "Traceback" not in result.stderr
+    assert _metrics(tmp_path / "run")["status"] == "failed"
+    from framework import load_model
+
+    assert load_model(tmp_path / "run" / "checkpoints" / "last.ckpt") is not None
