@@ -203,3 +203,59 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def read_labelled_csv(
+    path: str, preprocessing: dict[str, Any], data_info: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Another table with the training CSV's columns and its target, as the checkpoint's
+    preprocessing encodes it: the features ``(N, F)`` before standardisation, the targets
+    (class indices by the training's class names, or values) and how many rows had no target
+    (left out). A label the model never saw is one paragraph naming its line."""
+    import pandas as pd
+
+    from framework.data.features import encode, missing_markers, text_columns
+    from framework.data.table import read_csv_table
+
+    plan, target = preprocessing["columns"], str(preprocessing["target"])
+    na_values = preprocessing.get("na_values") or []
+    table = read_csv_table(path, na_values=na_values, text_columns=[*text_columns(plan), target])
+    names = list(table.frame.columns)
+    if target not in names:
+        raise ConfigError(
+            f"{path} has no column {target!r}, the target the model was trained to predict; "
+            f"evaluating it (train=false) needs that column. Its columns: {', '.join(names)}"
+        )
+    _check_names(names, plan, path, target, preprocessing.get("dropped_columns") or [])
+    markers = missing_markers(na_values)
+    labels = table.frame[target].astype("string").str.strip()
+    labels = labels.mask(labels.isin(markers))
+    kept = np.flatnonzero(labels.notna().to_numpy())
+    if len(kept) == 0:
+        raise ConfigError(f"{path}: no row holds a value in the target column {target!r}")
+
+    def where(i: int) -> str:
+        return table.where(int(kept[i]))
+
+    x, _ = encode(table.frame.iloc[kept], plan, path, where, markers)
+    values = labels.iloc[kept]
+    if data_info["task"] == "regression":
+        y = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.flatnonzero(~np.isfinite(y))
+        if len(bad):
+            raise ConfigError(
+                f"{path}: target column {target!r}, {where(int(bad[0]))} holds "
+                f"{values.iloc[int(bad[0])]!r}, which is not a number"
+            )
+        return x, y, len(labels) - len(kept)
+    classes = [str(c) for c in data_info.get("class_names") or ()]
+    codes = values.map({name: i for i, name in enumerate(classes)})
+    unknown = np.flatnonzero(codes.isna().to_numpy())
+    if len(unknown):
+        i = int(unknown[0])
+        raise ConfigError(
+            f"{path}: target column {target!r}, {where(i)} holds {values.iloc[i]!r}, a class "
+            f"the model was not trained on ({len(unknown)} row(s) in all); its classes: "
+            f"{', '.join(classes)}"
+        )
+    return x, codes.to_numpy(dtype=np.int64), len(labels) - len(kept)

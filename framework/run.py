@@ -78,6 +78,8 @@ def train(cfg: DictConfig) -> float:
     L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule = build_datamodule(cfg.data, cfg.seed, str(cfg.model.name))
+    if not cfg.train and cfg.ckpt_path:
+        evaluate_as_trained(datamodule, read_checkpoint(cfg.ckpt_path), cfg.data)
     datamodule.setup("fit")  # loads the data: csv and npz reveal their task only now
     data_report = publish(datamodule, run_dir)  # data=csv: its report
     info = datamodule.info
@@ -184,6 +186,21 @@ def train(cfg: DictConfig) -> float:
         value = trainer.callback_metrics.get(cfg.monitor)
         return float(value) if value is not None else math.nan
     return float(score)
+
+
+def evaluate_as_trained(datamodule: Any, checkpoint: dict[str, Any], data: DictConfig) -> None:
+    """``train=false`` with ``data.path`` on another file than the run trained on: that file
+    is prepared as the checkpoint's preprocessing says (its standardisation, encodings and
+    classes; refitting them on the new file would not match the weights) and all its rows are
+    the test set."""
+    hparams = checkpoint.get("hyper_parameters") or {}
+    trained = (hparams.get("config") or {}).get("data") or {}
+    path = data.get("path")
+    if path is None or trained.get("path") in (None, path):
+        return
+    if not hparams.get("preprocessing") or not hparams.get("data_info"):
+        return
+    datamodule.use_fitted(hparams["preprocessing"], hparams["data_info"])
 
 
 def check_epochs_left(checkpoint: dict[str, Any], max_epochs: Any, path: str) -> None:

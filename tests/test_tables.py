@@ -504,3 +504,54 @@ def test_a_downloaded_table_trains_as_it_comes_and_predicts_its_raw_rows(tmp_pat
     test = kept[dm.split_indices["test"]]
     mae = float(np.abs(predicted[test] - raw["MSFT"].to_numpy()[test]).mean())
     assert mae == pytest.approx(scalar_values(load_events(run), "test/mae")[-1], rel=1e-4)
+
+
+def _shop_rows(n: int, colours: tuple[str, ...], shift: float, seed: int) -> list[list[object]]:
+    rng = np.random.default_rng(seed)
+    rows: list[list[object]] = []
+    for i in range(n):
+        size, colour = rng.normal() + shift, colours[i % len(colours)]
+        weight = "NA" if i % 17 == 0 else f"{rng.normal() * 10 + 50:.2f}"
+        rows.append([f"{size:.3f}", colour, weight, "big" if size > 0.2 else "small"])
+    return rows
+
+
+@pytest.mark.slow
+def test_train_false_evaluates_another_table_as_the_checkpoint_prepares_it(
+    tmp_path: Path,
+) -> None:
+    """A second table with the same columns (one colour fewer, other sizes) is encoded with
+    the training's categories, fill values and standardisation, and all its rows are tested."""
+    from tb import load_events, scalar_values
+
+    header = ["size", "colour", "weight", "label"]
+    write(tmp_path / "a.csv", header, _shop_rows(400, ("red", "green", "blue"), 0.0, 1))
+    b_rows = _shop_rows(150, ("blue", "green"), 0.5, 2)
+    write(tmp_path / "b.csv", header, b_rows)
+    trained = run_cli(
+        "nn-train", "data=csv", "data.path=a.csv", "data.target=label", "trainer.max_epochs=3",
+        "log=minimal", "hydra.run.dir=run", cwd=tmp_path,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    done = run_cli(
+        "nn-train", f"ckpt_path={ckpt}", "train=false", "data.path=b.csv",
+        "hydra.run.dir=eval", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    accuracy = scalar_values(load_events(tmp_path / "eval"), "test/acc")[-1]
+    model = load_model(ckpt)
+    raw = [dict(zip(header[:3], row[:3], strict=True)) for row in b_rows]
+    predicted = predict(model, raw)
+    expected = np.mean([p == row[3] for p, row in zip(predicted, b_rows, strict=True)])
+    assert accuracy == pytest.approx(expected, abs=1e-6)
+
+    b_rows[7][3] = "huge"
+    write(tmp_path / "c.csv", header, b_rows)
+    refused = run_cli(
+        "nn-train", f"ckpt_path={ckpt}", "train=false", "data.path=c.csv",
+        "hydra.run.dir=eval_c", cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "line 9 holds 'huge', a class the model was not trained on" in refused.stderr
+    assert "its classes: big, small" in refused.stderr and "Traceback" not in refused.stderr

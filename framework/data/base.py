@@ -5,6 +5,7 @@ statistics of the training split only, describes the task (``DataInfo``) and ser
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -13,6 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from framework.data.sampler import EpochSampler
 from framework.data.split import split_rows
+from framework.errors import ConfigError
 
 TASKS = ("multiclass", "binary", "regression")
 
@@ -71,6 +73,14 @@ class TensorDataModule(L.LightningDataModule):
         self.feature_mean: np.ndarray | None = None
         self.feature_std: np.ndarray | None = None
         self._info: DataInfo | None = None
+        # evaluating a checkpoint on another file: its preprocessing and data info
+        self.fitted: dict[str, Any] | None = None
+        self.fitted_info: dict[str, Any] | None = None
+
+    def use_fitted(self, preprocessing: dict[str, Any], data_info: dict[str, Any]) -> None:
+        """Prepare the data as a trained model's checkpoint says (``train=false`` on another
+        file): its standardisation, classes and encodings; every row is test data."""
+        self.fitted, self.fitted_info = preprocessing, data_info
 
     @property
     def info(self) -> DataInfo:
@@ -92,6 +102,9 @@ class TensorDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
+            return
+        if self.fitted is not None:
+            self._setup_fitted()
             return
         x, y = self.load()
         x = np.asarray(x, dtype=np.float32)
@@ -128,6 +141,41 @@ class TensorDataModule(L.LightningDataModule):
         self.split_indices = indices
         self.splits = {
             name: TensorDataset(features[idx], target[idx]) for name, idx in indices.items()
+        }
+
+    def _setup_fitted(self) -> None:
+        assert self.fitted is not None and self.fitted_info is not None
+        info = DataInfo.from_dict(self.fitted_info)
+        self.task, self.class_names = info.task, info.class_names
+        x, y = self.load()
+        x = np.asarray(x, dtype=np.float32)
+        if tuple(x.shape[1:]) != tuple(info.input_shape):
+            raise ConfigError(
+                f"the data's examples are shaped {tuple(x.shape[1:])}, but the model was "
+                f"trained on examples shaped {tuple(info.input_shape)}"
+            )
+        mean, std = self.fitted.get("feature_mean"), self.fitted.get("feature_std")
+        if mean is not None and std is not None:
+            shape = (1, *self.fitted["stat_shape"])
+            self.feature_mean = np.asarray(mean, dtype=np.float32).reshape(shape)
+            self.feature_std = np.asarray(std, dtype=np.float32).reshape(shape)
+            x = (x - self.feature_mean) / self.feature_std
+        if info.task == "regression":
+            values = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
+            if info.target_mean:
+                values = (values - np.asarray(info.target_mean)) / np.asarray(info.target_std)
+            target = torch.as_tensor(values, dtype=torch.float32)
+        else:
+            target = torch.as_tensor(np.asarray(y).astype(np.int64).reshape(len(y)))
+            if info.task == "binary":
+                target = target.float().reshape(-1, 1)
+        self._info = info
+        everything = np.arange(len(x))
+        self.split_indices = {"train": everything[:0], "val": everything[:0], "test": everything}
+        features = torch.as_tensor(x)
+        self.splits = {
+            name: TensorDataset(features[idx], target[idx])
+            for name, idx in self.split_indices.items()
         }
 
     def _standardize(self, x: np.ndarray, train: np.ndarray) -> np.ndarray:

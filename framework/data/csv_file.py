@@ -73,6 +73,17 @@ class CSVDataModule(TensorDataModule):
         }
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.fitted is not None and self.fitted.get("columns"):
+            from framework.raw_input import read_labelled_csv
+
+            assert self.fitted_info is not None
+            x, y, dropped = read_labelled_csv(self.path, self.fitted, self.fitted_info)
+            self.columns = self.fitted["columns"]
+            log.info(
+                "data: %s evaluated as the checkpoint prepares it: %d rows%s", self.path,
+                len(x), f" ({dropped} without a target left out)" if dropped else "",
+            )  # fmt: skip
+            return x, y
         prepared = prepare_csv(
             self.path,
             self.target,
