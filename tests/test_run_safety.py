@@ -216,6 +216,9 @@ def test_long_runs_thin_their_pictures_and_histograms(tmp_path: Path) -> None:
     assert steps > 1000 and set(histograms.values()) == {expected} and expected < 30
     size = sum(p.stat().st_size for p in (tmp_path / "run").glob("events.out.tfevents.*"))
     assert size < 2_000_000
+    # train.log does not grow by a line an epoch (Lightning's note on each checkpoint's save)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "weights_only" not in log and len(log.splitlines()) < 100
 
 
 def test_an_unwritable_run_directory_is_one_paragraph(tmp_path: Path) -> None:
