@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BARE_APP = '''
+BARE_APP = """
 import hydra
 
 @hydra.main(version_base="1.3", config_path=None, config_name=None)
@@ -24,7 +24,7 @@ def main(cfg):
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def _time(cmd: list[str], cwd: Path) -> float:

@@ -19,9 +19,11 @@ Sections:
 - **compile**: the MLP's step under ``torch.compile``, plugin ÷ compiled native, and the graph
   breaks ``torch._dynamo.explain`` finds.
 - **overhead**: the default ``nn-train`` experiment end to end against
-  ``benchmarks/plain_digits.py`` (the same training in plain PyTorch), and ``nn-train --help``;
-  also each side's import floor (a process importing only the libraries it cannot do without)
-  and the ratio of what is left beyond it.
+  ``benchmarks/plain_digits.py`` (the same training in plain PyTorch) and against
+  ``benchmarks/lightning_digits.py`` (the same training as a minimal Lightning script with a
+  TensorBoard logger and a checkpoint each epoch: what the framework adds beyond Lightning), and
+  ``nn-train --help``; also each side's import floor (a process importing only the libraries it
+  cannot do without) and the ratio of what is left beyond it.
 - **network**: ``nn-train experiment=moons`` with the network picture (``log.network=true``)
   against without it, alternating: the wall-time ratio (target: at most 1.05).
 - **cuda**: the plugin and model figures on the GPU, with peak memory; skipped without one.
@@ -51,6 +53,7 @@ from framework.version import add_version_argument
 
 REPO = Path(__file__).resolve().parents[1]
 PLAIN_SCRIPT = REPO / "benchmarks" / "plain_digits.py"
+LIGHTNING_SCRIPT = REPO / "benchmarks" / "lightning_digits.py"
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -605,6 +608,7 @@ def bench_overhead(settings: Settings, log: Callable[[str], None]) -> dict[str, 
     variants = {
         "nn_train": [python, "-m", "framework.train", f"trainer.max_epochs={epochs}"],
         "plain": [python, str(PLAIN_SCRIPT), "--epochs", str(epochs)],
+        "lightning": [python, str(LIGHTNING_SCRIPT), "--epochs", str(epochs)],
         # the floor under each: a process importing the libraries it cannot do without
         "imports_nn_train": [python, "-c", f"import {', '.join(NN_TRAIN_IMPORTS)}"],
         "imports_plain": [python, "-c", f"import {', '.join(PLAIN_IMPORTS)}"],
@@ -619,10 +623,13 @@ def bench_overhead(settings: Settings, log: Callable[[str], None]) -> dict[str, 
                 cmd = list(variants[name])
                 if name.startswith("nn_train"):
                     cmd.append(f"hydra.run.dir={Path(tmp) / f'{name}{i}'}")
+                elif name == "lightning":
+                    cmd += ["--out", str(Path(tmp) / f"{name}{i}")]
                 times[name].append(_run(cmd, env, tmp))
     for name, ts in times.items():
         out[f"{name}_s"] = statistics.median(ts)
     out["time_ratio"] = out["nn_train_s"] / out["plain_s"]
+    out["lightning_ratio"] = out["nn_train_s"] / out["lightning_s"]  # beyond Lightning
     # what is left once each side's imports are paid, and the best ratio Lightning's imports allow
     out["beyond_imports_ratio"] = (out["nn_train_s"] - out["imports_nn_train_s"]) / max(
         out["plain_s"] - out["imports_plain_s"], 1e-9
@@ -632,8 +639,10 @@ def bench_overhead(settings: Settings, log: Callable[[str], None]) -> dict[str, 
     ) / out["plain_s"]
     if "nn_train_log_off_s" in out:
         out["log_off_time_ratio"] = out["nn_train_log_off_s"] / out["plain_s"]
+        out["log_off_lightning_ratio"] = out["nn_train_log_off_s"] / out["lightning_s"]
     log(
-        f"overhead: nn-train {out['time_ratio']:.2f}× plain (imports alone allow "
+        f"overhead: nn-train {out['lightning_ratio']:.2f}× minimal Lightning, "
+        f"{out['time_ratio']:.2f}× plain (imports alone allow "
         f"{out['import_floor_ratio']:.2f}×; beyond imports {out['beyond_imports_ratio']:.2f}×), "
         f"--help {out['help_s']:.1f} s"
     )
@@ -791,6 +800,15 @@ def render(report: dict[str, Any]) -> None:
             f"nn-train ({o['epochs']} epochs) {o['nn_train_s']:.1f} s ÷ plain script "
             f"{o['plain_s']:.1f} s = {o['time_ratio']:.2f}×{off}; "
             f"nn-train --help {o['help_s']:.2f} s"
+        )
+        off = (
+            f", log=off {o['log_off_lightning_ratio']:.2f}×"
+            if "log_off_lightning_ratio" in o
+            else ""
+        )
+        console.print(
+            f"  ÷ minimal Lightning script (TensorBoard, checkpoint each epoch) "
+            f"{o['lightning_s']:.1f} s = {o['lightning_ratio']:.2f}×{off} (target ≤ 1.10×)"
         )
         console.print(
             f"  imports alone: nn-train's {o['imports_nn_train_s']:.1f} s, the plain script's "

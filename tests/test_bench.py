@@ -83,6 +83,7 @@ def test_models_compile_and_overhead_ratios(report: dict) -> None:
     overhead = report["overhead"]
     assert _finite(overhead["help_s"])
     assert _finite(overhead["time_ratio"]) and _finite(overhead["plain_s"])
+    assert _finite(overhead["lightning_ratio"]) and _finite(overhead["lightning_s"])
     assert overhead["imports_nn_train_s"] < overhead["nn_train_s"]
     assert overhead["imports_plain_s"] < overhead["plain_s"]
     assert _finite(overhead["import_floor_ratio"]) and _finite(overhead["beyond_imports_ratio"])
