@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.errors import ConfigError
+from framework.temporary import temporary_beside
 from framework.version import add_version_argument
 
 
@@ -80,14 +80,9 @@ def write_atomically(path: str, write: Callable[[Path], None]) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     # the temporary name keeps the suffix: torch.export.save and load insist on ``.pt2``
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
-    )
+    fd, tmp = temporary_beside(target, suffix=f".tmp{target.suffix}")
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # as a plainly created file (mkstemp makes it private)
         write(Path(tmp))
         os.replace(tmp, target)
     except BaseException:

@@ -366,3 +366,17 @@ def test_a_full_disk_under_the_event_writer_is_one_paragraph(tmp_path: Path) -> 
     from framework import load_model
 
     assert load_model(tmp_path / "run" / "checkpoints" / "last.ckpt") is not None
+
+
+@pytest.mark.slow
+def test_a_runs_files_are_as_readable_as_files_created_plainly(tmp_path: Path) -> None:
+    """Checkpoints and metrics.json are written to a temporary file and renamed; they keep the
+    permissions of a plainly created file (umask 022: rw-r--r--), not mkstemp's rw-------."""
+    done = run_cli("nn-train", "data=iris", "trainer.max_epochs=1", "log=off",
+                   "hydra.run.dir=run", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = tmp_path / "run"
+    plain = (run / ".hydra" / "config.yaml").stat().st_mode & 0o777
+    for path in (run / "checkpoints" / "last.ckpt", run / "checkpoints" / "best.ckpt",
+                 run / "metrics.json"):  # fmt: skip
+        assert path.stat().st_mode & 0o777 == plain, path

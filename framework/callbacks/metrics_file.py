@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import lightning as L
 from lightning.pytorch.callbacks import Checkpoint
 
 from framework.monitor import metric_mode
+from framework.temporary import temporary_beside
 
 FILENAME = "metrics.json"
 EPOCH_METRICS = ("val/",)
@@ -100,7 +100,7 @@ def write_metrics_file(
         content["error"] = error
     path = run_dir / FILENAME
     run_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{FILENAME}.", dir=run_dir)
+    fd, tmp = temporary_beside(path)
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(_finite(content), f, indent=2, allow_nan=False)
