@@ -106,7 +106,9 @@ def train(cfg: DictConfig) -> float:
     }
     module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor), **fitted)
     if cfg.train:
-        dry_run(module, next(iter(datamodule.val_dataloader())))
+        dry_run(module, next(iter(datamodule.val_dataloader())))  # on the plugins themselves
+        if cfg.model.get("compile"):
+            module.compile_network()
 
     requeued = None if cfg.ckpt_path or not cfg.train else requeued_checkpoint(run_dir)
     if requeued is not None:

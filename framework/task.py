@@ -84,6 +84,13 @@ class TaskModule(L.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
+    def compile_network(self) -> None:
+        """``model.compile=true``: the training, validation and test steps run the network
+        through ``torch.compile``; ``forward`` (what callbacks and ``load_model`` use) stays
+        eager, so their other shapes cause no recompilation. The compiled wrapper is not a
+        submodule: the checkpoint's keys are unchanged."""
+        object.__setattr__(self, "_compiled", torch.compile(self.model))
+
     def targets_for_loss(self, y: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """Targets in the form the loss plugin declares (class indices, one-hot, ±1 …)."""
         if self.info.task == "regression":
@@ -106,7 +113,7 @@ class TaskModule(L.LightningModule):
 
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         x, y = batch
-        out = self(x)
+        out = self.__dict__.get("_compiled", self.model)(x)
         loss = self.loss(out, self.targets_for_loss(y, out))
         if stage == "train":
             self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)

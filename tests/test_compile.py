@@ -93,3 +93,48 @@ def test_agrees_with_native_on_cuda(kind: str, name: str) -> None:
     case.tensors = [t.to("cuda") if t is not None else None for t in case.tensors]
     result = _compare(fn, case, torch.float32)
     assert result.passed, result.detail
+
+
+@pytest.mark.slow
+def test_model_compile_trains_the_steps_compiled_and_checkpoints_as_eager(tmp_path) -> None:
+    """model.compile=true: the steps run compiled graphs (dynamo counts them), the callbacks'
+    own forwards (default logging) cause no recompilation warning, the checkpoint has the eager
+    network's keys and load_model reads it; the same test accuracy as without compiling."""
+    from conftest import run_cli
+    from tb import load_events, scalar_values
+
+    from framework import load_model
+
+    args = ["data=iris", "trainer.max_epochs=2", "seed=1"]
+    compiled = run_cli(
+        "nn-train", *args, "model.compile=true", "hydra.run.dir=compiled",
+        "hydra.job_logging.root.level=INFO", cwd=tmp_path,
+        env={"TORCH_LOGS": "graph_breaks,recompiles"},
+    )  # fmt: skip
+    assert compiled.returncode == 0, compiled.stderr[-3000:]
+    assert "recompile_limit" not in compiled.stderr and "Graph break" not in compiled.stderr
+    eager = run_cli("nn-train", *args, "hydra.run.dir=eager", cwd=tmp_path)
+    assert eager.returncode == 0, eager.stderr[-3000:]
+    ckpt = torch.load(tmp_path / "compiled" / "checkpoints" / "last.ckpt", weights_only=True)
+    reference = torch.load(tmp_path / "eager" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert list(ckpt["state_dict"]) == list(reference["state_dict"])
+    assert load_model(tmp_path / "compiled" / "checkpoints" / "last.ckpt") is not None
+    acc = [scalar_values(load_events(tmp_path / d), "test/acc")[-1] for d in ("compiled", "eager")]
+    assert acc[0] == pytest.approx(acc[1], abs=0.03)
+
+
+def test_compile_network_runs_the_steps_through_dynamo() -> None:
+    """The compiled wrapper is what the steps call, and it is not a submodule."""
+    from framework.data.base import DataInfo
+    from framework.task import TaskModule
+
+    info = DataInfo("multiclass", (4,), 3)
+    model = torch.nn.Sequential(LAYERS.build("linear", in_features=4, out_features=3))
+    config = {"model": {"name": "mlp"}}
+    module = TaskModule(model, LOSSES.build("cross_entropy"), torch.optim.SGD, info, config)
+    module.compile_network()
+    assert "_compiled" not in dict(module.named_children())
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    module.__dict__["_compiled"](torch.randn(5, 4))
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] >= 1

@@ -38,6 +38,10 @@ MODEL_KEYS: dict[str, dict[str, rules.Rule]] = {
         "head": rules.boolean(),
     },
 }
+# keys every network takes (read by the training run, not the builder)
+COMMON_KEYS: dict[str, rules.Rule] = {"compile": rules.boolean()}
+for _keys in MODEL_KEYS.values():
+    _keys.update(COMMON_KEYS)
 MODELS = tuple(MODEL_KEYS)
 # networks that take images (C, H, W): an image data set feeds them images, others flat vectors
 TAKES_IMAGES = ("convnet",)
