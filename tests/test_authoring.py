@@ -21,10 +21,10 @@ from conftest import BIN, run_cli
 from omegaconf import OmegaConf
 
 from framework import ACTIVATIONS, LAYERS, LOSSES
-from framework.catalog import build_catalog, module_file
-from framework.checking import check_plugin
-from framework.discovery import import_plugins
-from framework.scaffold import ScaffoldError, render, write_plugin
+from framework.cli.scaffold import ScaffoldError, render, write_plugin
+from framework.contract.discovery import import_plugins
+from framework.front_door.plugin_catalog import build_catalog, module_file
+from framework.verification.checking import check_plugin
 
 REGISTRY = {"activation": ACTIVATIONS, "loss": LOSSES, "layer": LAYERS}
 
@@ -137,7 +137,7 @@ def test_catalog_indexes_packages_without_importing_them(site: Path, monkeypatch
         assert info is not None, name  # found through `from . import ...` in __init__
         assert info.origin == "package:lab-plugins"
     assert catalog.get("activation", "pkg_act").params == {"beta": 1.0}
-    from framework.signature import REQUIRED
+    from framework.contract.signature import REQUIRED
 
     assert catalog.get("layer", "pkg_layer").params == {
         "in_features": REQUIRED,
@@ -542,7 +542,7 @@ def test_cli_check_exit_code_cache_and_list_status(bad_file: Path, tmp_path: Pat
 
 
 def test_cache_survives_corruption_and_unwritable_places(tmp_path: Path, monkeypatch, capsys):
-    from framework import plugins
+    from framework.cli import plugins
 
     relu = ACTIVATIONS.get("relu")
     monkeypatch.setenv("NN_PLUGINS_CACHE", str(tmp_path / "checks.json"))
@@ -567,7 +567,7 @@ def test_cache_survives_corruption_and_unwritable_places(tmp_path: Path, monkeyp
 
 # -- nn-plugins bench -----------------------------------------------------------------------------
 def test_saved_tensor_bytes_counts_each_storage_once() -> None:
-    from framework.benchmarking import saved_tensor_bytes
+    from framework.verification.timing import saved_tensor_bytes
 
     x = torch.randn(1000, requires_grad=True)
     assert saved_tensor_bytes(lambda: x * x) == 4000  # x saved twice
@@ -578,7 +578,7 @@ def test_saved_tensor_bytes_counts_each_storage_once() -> None:
 
 
 def test_median_times_alternates_the_steps() -> None:
-    from framework.benchmarking import median_times
+    from framework.verification.timing import median_times
 
     order: list[str] = []
     steps = {"a": lambda: order.append("a"), "b": lambda: order.append("b")}
@@ -596,7 +596,7 @@ def test_median_times_alternates_the_steps() -> None:
     ],
 )
 def test_bench_plugin_against_its_reference(kind, name, shapes, saved) -> None:
-    from framework.benchmarking import bench_plugin
+    from framework.verification.timing import bench_plugin
 
     b = bench_plugin(kind, name, size=10_000, repeats=3)
     assert b.shapes == shapes

@@ -24,7 +24,15 @@ def _finite(value: object, positive: bool = True) -> bool:
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     result = subprocess.run(
-        [sys.executable, "-m", "framework.bench", "--quick", "--quiet", "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "framework.bench",
+            "--quick",
+            "--quiet",
+            "--json",
+            str(out),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -4,9 +4,9 @@ after."""
 
 from __future__ import annotations
 
-from framework.catalog import build_catalog
-from framework.registries import REGISTRIES
-from framework.signature import signature_of
+from framework.contract.registries import REGISTRIES
+from framework.contract.signature import signature_of
+from framework.front_door.plugin_catalog import build_catalog
 
 
 def test_catalog_matches_registry_for_every_builtin() -> None:

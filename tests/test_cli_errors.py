@@ -14,7 +14,7 @@ from conftest import run_cli
 def _nn_train_imports(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, str]:
     """Run nn-train under -X importtime: stderr also lists every module imported."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "framework.train", *args],
+        [sys.executable, "-X", "importtime", "-m", "framework.cli.train", *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -8,10 +8,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import open_dict
 
-from framework.catalog import build_catalog
-from framework.overrides import register_config_nodes
+from framework.front_door.overrides import register_config_nodes
+from framework.front_door.plugin_catalog import build_catalog
+from framework.front_door.validation import validate_config
 from framework.paths import CONF_DIR
-from framework.validation import validate_config
 
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
 

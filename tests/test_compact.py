@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from framework import ACTIVATIONS, LAYERS
-from framework.benchmarking import saved_tensor_bytes
-from framework.bits import pack_bits, pack_codes, unpack_bits, unpack_codes
-from framework.signature import signature_of
+from framework.contract.bits import pack_bits, pack_codes, unpack_bits, unpack_codes
+from framework.contract.signature import signature_of
+from framework.verification.timing import saved_tensor_bytes
 
 # name, parameters, largest derivative error the plugin's docstring states (0: exact)
 COMPACT = [
@@ -80,7 +80,7 @@ def test_compact_is_an_option_and_exact_stays_the_default(
 
 
 def test_compact_mlp_saves_at_most_half_the_activation_layers_bytes() -> None:
-    from framework.bench import build_pair, saved_bytes
+    from framework.verification.bench import build_pair, saved_bytes
 
     spec = {
         "model": {"name": "mlp", "hidden": [64, 64]},
@@ -146,7 +146,7 @@ def test_compact_linear_is_an_option_and_exact_stays_the_default() -> None:
 def test_compact_mlp_with_compact_linear_layers_saves_at_most_half() -> None:
     """activation.compact=true and model.compact=true: the whole network keeps at most half
     the bytes its torch.nn twin keeps (neither weights nor the batch counted)."""
-    from framework.bench import build_pair, saved_bytes
+    from framework.verification.bench import build_pair, saved_bytes
 
     for act in ("gelu", "silu"):
         spec = {

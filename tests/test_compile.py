@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from framework import ACTIVATIONS, LAYERS, LOSSES
-from framework.checking import _compare, make_case
+from framework.verification.checking import compare, make_case
 
 REGISTRIES = {"activation": ACTIVATIONS, "loss": LOSSES, "layer": LAYERS}
 ALL = [(k, e.name) for k, r in REGISTRIES.items() for e in r.entries()]
@@ -91,7 +91,7 @@ def test_agrees_with_native_on_cuda(kind: str, name: str) -> None:
     fn, case = _case(kind, name)
     case.module.to("cuda")
     case.tensors = [t.to("cuda") if t is not None else None for t in case.tensors]
-    result = _compare(fn, case, torch.float32)
+    result = compare(fn, case, torch.float32)
     assert result.passed, result.detail
 
 
@@ -126,7 +126,7 @@ def test_model_compile_trains_the_steps_compiled_and_checkpoints_as_eager(tmp_pa
 def test_compile_network_runs_the_steps_through_dynamo() -> None:
     """The compiled wrapper is what the steps call, and it is not a submodule."""
     from framework.data.base import DataInfo
-    from framework.task import TaskModule
+    from framework.training.task import TaskModule
 
     info = DataInfo("multiclass", (4,), 3)
     model = torch.nn.Sequential(LAYERS.build("linear", in_features=4, out_features=3))

@@ -1,5 +1,5 @@
 """Plugins and experiments as Hydra options: YAML files in a cached directory, on Hydra's search
-path through nn-train's SearchPathPlugin (framework/config_nodes.py,
+path through nn-train's SearchPathPlugin (framework/front_door/config_nodes.py,
 hydra_plugins/nn_train_options)."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from conftest import ROOT
 from omegaconf import OmegaConf
 
-from framework import config_nodes
-from framework.catalog import build_catalog
-from framework.signature import REQUIRED
+from framework.contract.signature import REQUIRED
+from framework.front_door import config_nodes
+from framework.front_door.plugin_catalog import build_catalog
 
 TYPED = """
 import torch

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from framework import ACTIVATIONS, LAYERS, LOSSES
-from framework.checking import check_plugin
+from framework.verification.checking import check_plugin
 
 ALL = [
     *(("activation", e.name) for e in ACTIVATIONS.entries()),
@@ -27,12 +27,12 @@ def test_plugin_passes_every_check(kind: str, name: str) -> None:
 
 @pytest.mark.parametrize(("kind", "name"), ALL, ids=[f"{k}:{n}" for k, n in ALL])
 def test_module_output_grad_fn_is_the_plugins_own(kind: str, name: str) -> None:
-    from framework.checking import make_case
+    from framework.verification.checking import make_case
 
     fn = {"activation": ACTIVATIONS, "loss": LOSSES, "layer": LAYERS}[kind].get(name)
     case = make_case(fn, {}, torch.float32)
     args = [t.requires_grad_(True) if t.is_floating_point() else t for t in case.tensors]
-    n_inputs = len(case.module._signature.inputs)
+    n_inputs = len(case.module.signature.inputs)
     out = case.module(*args[:n_inputs])
     out = out[0] if isinstance(out, tuple) else out
     assert type(out.grad_fn)._forward_cls is fn

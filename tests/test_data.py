@@ -378,10 +378,10 @@ def compose():
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from framework.catalog import build_catalog
-    from framework.overrides import register_config_nodes
+    from framework.front_door.overrides import register_config_nodes
+    from framework.front_door.plugin_catalog import build_catalog
+    from framework.front_door.validation import validate_config
     from framework.paths import CONF_DIR
-    from framework.validation import validate_config
 
     catalog = build_catalog()
     register_config_nodes(catalog)
@@ -424,7 +424,7 @@ def test_config_checks_monitor_and_parameters_per_data_set(compose) -> None:
 
 
 def test_monitor_of_the_inferred_task_is_checked_once_the_data_is_read(tmp_path: Path) -> None:
-    from framework.validation import check_monitor
+    from framework.front_door.validation import check_monitor
 
     dm = csv_module(write_csv(tmp_path))
     check_monitor("val/acc", dm.info.task, "csv")
@@ -435,7 +435,7 @@ def test_monitor_of_the_inferred_task_is_checked_once_the_data_is_read(tmp_path:
 def test_missing_csv_is_reported_before_torch(tmp_path: Path) -> None:
     args = ["data=csv", "data.path=nope.csv", "data.target=y"]
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "framework.train", *args],
+        [sys.executable, "-X", "importtime", "-m", "framework.cli.train", *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -453,10 +453,10 @@ def test_missing_csv_is_reported_before_torch(tmp_path: Path) -> None:
 
 def fit_and_test(dm, hidden: tuple[int, ...] = (8,), max_epochs: int | None = None) -> dict:
     """A TaskModule on ``dm`` with loss=auto's loss; fast_dev_run unless ``max_epochs``."""
+    from framework.contract.registries import LOSSES
     from framework.models import build_model
-    from framework.registries import LOSSES
-    from framework.run import DEFAULT_LOSS
-    from framework.task import TaskModule
+    from framework.training.run import DEFAULT_LOSS
+    from framework.training.task import TaskModule
 
     info = dm.info
     loss_name = DEFAULT_LOSS[info.task]

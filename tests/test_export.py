@@ -15,12 +15,12 @@ import pytest
 import torch
 from conftest import BENT, run_cli
 
+from framework.cli.export import export_model, export_program
+from framework.contract.discovery import import_plugins
 from framework.data.base import DataInfo
-from framework.discovery import import_plugins
 from framework.errors import ConfigError
-from framework.export import export_model, export_program
-from framework.inference import TrainedModel
 from framework.models import build_model
+from framework.training.inference import TrainedModel
 
 # Run in a fresh Python where `framework` and `plugins` cannot be imported: the file must
 # need torch (or onnxruntime) only. Prints the outputs of both files on the saved inputs.

@@ -157,7 +157,7 @@ def test_every_mistake_is_one_paragraph_before_torch(
     args = [a.replace("{squareplus}", str(tmp_path / "squareplus.py")) for a in args]
     before = _children_cpu()
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "framework.train", *args],
+        [sys.executable, "-X", "importtime", "-m", "framework.cli.train", *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -184,9 +184,9 @@ def test_every_mistake_is_one_paragraph_before_torch(
 def composed() -> tuple[dict[str, Any], Any]:
     from omegaconf import OmegaConf
 
-    from framework.catalog import build_catalog
-    from framework.gate import compose
-    from framework.overrides import register_config_nodes
+    from framework.front_door.gate import compose
+    from framework.front_door.overrides import register_config_nodes
+    from framework.front_door.plugin_catalog import build_catalog
 
     catalog = build_catalog()
     register_config_nodes(catalog)
@@ -231,7 +231,7 @@ def test_a_typo_in_a_valid_key_suggests_that_key(
 ) -> None:
     import copy
 
-    from framework.validation import first_problem
+    from framework.front_door.validation import first_problem
 
     config, catalog = composed
     keys = [
@@ -269,7 +269,7 @@ def test_a_typo_in_a_valid_key_suggests_that_key(
 
 # -- Lightning's Trainer signature, read without importing Lightning ------------------------------
 def test_trainer_signature_read_from_source_equals_inspect(tmp_path: Path, monkeypatch) -> None:
-    from framework import class_signature as reader
+    from framework.front_door import class_signature as reader
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(reader._Cache, "_loaded", None)
@@ -294,7 +294,7 @@ def test_trainer_signature_read_from_source_equals_inspect(tmp_path: Path, monke
 def test_optimizer_signature_read_from_source_equals_inspect() -> None:
     import torch
 
-    from framework.class_signature import class_signature
+    from framework.front_door.class_signature import class_signature
 
     for target, cls in (
         ("torch.optim.Adam", torch.optim.Adam),

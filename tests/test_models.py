@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
+from framework.contract.module import PluginModule
 from framework.data.base import DataInfo
+from framework.front_door.validation import MODELS as VALIDATED_MODELS
 from framework.models import MODELS, build_model
 from framework.models.blocks import FirstOutput, LastStep
-from framework.module import PluginModule
-from framework.validation import MODELS as VALIDATED_MODELS
 
 DIGITS = DataInfo("multiclass", (64,), num_classes=10)
 IMAGES = DataInfo("multiclass", (1, 8, 8), num_classes=10)

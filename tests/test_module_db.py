@@ -118,7 +118,7 @@ def _refusal(error: Exception, plugin: str, params: dict[str, Any]) -> str:
     return f"{named[0]}={params[named[0]]!r}"
 
 
-def _compare(ours: dict[str, Any], theirs: dict[str, Any], what: str) -> None:
+def compare(ours: dict[str, Any], theirs: dict[str, Any], what: str) -> None:
     for key in ("outputs", "grads", "buffers"):
         assert len(ours[key]) == len(theirs[key]), f"{what}: number of {key}"
         for i, (a, b) in enumerate(zip(ours[key], theirs[key], strict=True)):
@@ -157,7 +157,7 @@ def test_plugin_agrees_on_module_db_samples(info: Any) -> None:
             ours.train(training)
             theirs_run = _run(native, f.args, f.kwargs, positional=False)
             ours_run = _run(ours, f.args, f.kwargs, positional=True)
-            _compare(ours_run, theirs_run, what)
+            compare(ours_run, theirs_run, what)
             first = ours_run["first"]
             if first.requires_grad and not recurrent:  # the plugin's own backward
                 assert type(first.grad_fn).__name__ == f"{ours.function.__name__}Backward"

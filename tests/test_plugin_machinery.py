@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from framework import ActivationFunction, IntervalTable, OneBit
-from framework.benchmarking import saved_tensor_bytes
-from framework.checking import check_plugin
-from framework.module import function_module_class
-from framework.registries import ACTIVATIONS
+from framework.contract.module import function_module_class
+from framework.contract.registries import ACTIVATIONS
+from framework.verification.checking import check_plugin
+from framework.verification.timing import saved_tensor_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLS = {"formula": 0, "in_place": 0}

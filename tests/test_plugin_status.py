@@ -10,8 +10,8 @@ from pathlib import Path
 from conftest import run_cli
 from omegaconf import OmegaConf
 
-from framework.catalog import build_catalog
-from framework.plugin_status import plugins_in_use, status_lines
+from framework.front_door.plugin_catalog import build_catalog
+from framework.verification.check_cache import plugins_in_use, status_lines
 
 FAST = [
     "trainer.max_epochs=1",
@@ -132,7 +132,7 @@ def test_the_plugins_in_use_and_where_each_comes_from(bent_file: Path, monkeypat
 
 
 def test_a_verdict_for_another_file_of_the_same_name_is_not_stale(tmp_path: Path) -> None:
-    from framework.plugins import source_digest, status_of
+    from framework.cli.plugins import source_digest, status_of
 
     mine, other = tmp_path / "mine.py", tmp_path / "other.py"
     mine.write_text("a = 1\n")

@@ -18,9 +18,9 @@ from omegaconf import OmegaConf
 from tb import load_events, scalar_values
 
 from framework import load_model, predict, predict_proba
-from framework.checkpoint import LegacyCheckpoint
+from framework.cli.train import main as nn_train
 from framework.data import DATASETS, build_datamodule
-from framework.train import main as nn_train
+from framework.training.checkpoint import LegacyCheckpoint
 
 BUNDLED = sorted(set(DATASETS) - {"csv", "npz"})
 COLORS = ("red", "green", "blue")
@@ -257,7 +257,7 @@ def test_plugin_checkpoint_loads_from_anywhere(
     assert len(warned) == 1 and "plugin source" in warned[0] and "changed since" in warned[0]
     script = (
         "import warnings; from framework import load_model; "
-        "from framework.provenance import PluginSourceChanged; "
+        "from framework.contract.provenance import PluginSourceChanged; "
         f"warnings.simplefilter('error', PluginSourceChanged); load_model({str(ckpt)!r}, "
         f"imports=[{str(moved)!r}])"
     )

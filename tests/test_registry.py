@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from framework import ACTIVATIONS, ActivationFunction, Registry, register_activation
-from framework.registry import DuplicatePluginError, PluginNotFoundError
+from framework.contract.registry import DuplicatePluginError, PluginNotFoundError
 
 
 def _square_plugin(name: str, **kw) -> type:
@@ -101,7 +101,7 @@ def test_plugin_without_setup_context_is_rejected() -> None:
 
 def test_entry_point_plugins_load_lazily(tmp_path: Path, monkeypatch) -> None:
     """A package declaring group `framework.plugins`, through a *.dist-info on sys.path."""
-    import framework.discovery as discovery
+    import framework.contract.discovery as discovery
 
     pkg = tmp_path / "ep_pkg_demo"
     pkg.mkdir()
@@ -151,7 +151,7 @@ def test_entry_point_plugins_load_lazily(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_import_plugins_errors_name_the_file(tmp_path: Path) -> None:
-    from framework.discovery import PluginImportError, import_plugins
+    from framework.contract.discovery import PluginImportError, import_plugins
 
     with pytest.raises(PluginImportError, match="does not exist"):
         import_plugins(str(tmp_path / "missing.py"))

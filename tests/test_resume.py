@@ -68,7 +68,7 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_atomic_checkpoint_write_never_leaves_a_partial_file(tmp_path: Path, monkeypatch) -> None:
-    from framework.checkpoint_io import AtomicCheckpointIO
+    from framework.training.checkpoint_writer import AtomicCheckpointIO
 
     io = AtomicCheckpointIO()
     path = tmp_path / "last.ckpt"

@@ -22,7 +22,7 @@ def _metrics(run: Path) -> dict:
 
 def _claim_in(args: tuple[str, float, multiprocessing.Barrier]) -> str:
     cwd, now, barrier = args
-    from framework.run_dir import RUN_PATTERN, claim
+    from framework.front_door.run_dir import RUN_PATTERN, claim
 
     os.chdir(cwd)
     barrier.wait()

@@ -319,7 +319,7 @@ def test_report_only_prints_and_writes_without_lightning(tmp_path: Path) -> None
     ]
     write(tmp_path / "t.csv", ["id", "c", "v", "label"], rows)
     code = (
-        "import sys; from framework.train import main\n"
+        "import sys; from framework.cli.train import main\n"
         "try:\n    main(sys.argv[1:])\n"
         "finally:\n    print('LIGHTNING' if 'lightning' in sys.modules else 'NO-LIGHTNING')\n"
     )
@@ -399,7 +399,7 @@ def write_real_table(path: Path, n: int = 300, seed: int = 0) -> Path:
 def test_raw_rows_give_the_test_loops_features_and_predictions(tmp_path: Path) -> None:
     from tb import load_events, scalar_values
 
-    from framework.train import main as nn_train
+    from framework.cli.train import main as nn_train
 
     table = write_real_table(tmp_path / "real.csv")
     run = tmp_path / "run"
@@ -467,7 +467,7 @@ def test_a_downloaded_table_trains_as_it_comes_and_predicts_its_raw_rows(tmp_pat
     import pandas as pd
     from tb import load_events, scalar_values
 
-    from framework.train import main as nn_train
+    from framework.cli.train import main as nn_train
 
     source = stocks_csv()
     assert source.read_text().startswith("# Data source")

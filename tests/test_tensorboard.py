@@ -278,7 +278,7 @@ def test_nn_board_serves_the_newest_sweep_and_stops_on_ctrl_c(logs: Path) -> Non
 
 
 def test_newest_run_with_events_by_modification_time(tmp_path: Path, capsys) -> None:
-    from framework.board import newest_run
+    from framework.cli.board import newest_run
 
     old, new, failed = (
         tmp_path / "multirun/d1/t1",
@@ -298,7 +298,7 @@ def test_newest_run_with_events_by_modification_time(tmp_path: Path, capsys) -> 
 
 
 def test_runs_are_named_by_experiment_and_time_or_by_job_and_swept_values(tmp_path: Path) -> None:
-    from framework.board import named_runs, run_label
+    from framework.cli.board import named_runs, run_label
 
     single = tmp_path / "outputs" / "2026-12-07" / "14-03-11"
     (single / ".hydra").mkdir(parents=True)
@@ -352,7 +352,7 @@ def test_picture_uses_the_plugin_backward_even_when_wrong() -> None:
     """f′ comes from the hand-written backward, not from autograd of the forward."""
     from framework import ActivationFunction
     from framework.callbacks.images import plot_activation
-    from framework.module import function_module_class
+    from framework.contract.module import function_module_class
 
     class Cube(ActivationFunction):
         @staticmethod
@@ -429,10 +429,10 @@ def _callbacks(*overrides: str) -> list[str]:
     from hydra import compose, initialize_config_dir
 
     from framework.callbacks import log_options, tensorboard_callbacks
-    from framework.catalog import build_catalog
-    from framework.overrides import register_config_nodes
+    from framework.front_door.overrides import register_config_nodes
+    from framework.front_door.plugin_catalog import build_catalog
+    from framework.front_door.validation import validate_config
     from framework.paths import CONF_DIR
-    from framework.validation import validate_config
 
     catalog = build_catalog()
     register_config_nodes(catalog)

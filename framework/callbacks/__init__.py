@@ -12,7 +12,7 @@ from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, Mode
 from omegaconf import DictConfig, OmegaConf
 
 from framework.callbacks.hparams import HParamsCallback
-from framework.monitor import metric_mode
+from framework.front_door.monitor import metric_mode
 from framework.paths import CONF_DIR
 
 __all__ = ["build_callbacks", "log_options", "metric_mode"]

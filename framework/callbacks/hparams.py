@@ -24,7 +24,7 @@ from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData, Sessi
 from torch.utils.tensorboard.summary import hparams
 
 from framework.callbacks.probes import add_summary, writer_of
-from framework.monitor import metric_mode
+from framework.front_door.monitor import metric_mode
 
 BEST_PREFIX = "best/"
 

@@ -98,7 +98,7 @@ class ActivationImage(L.Callback):
         if self.done or writer is None:
             return
         self.done = True
-        from framework.registries import ACTIVATIONS
+        from framework.contract.registries import ACTIVATIONS
 
         with torch.inference_mode(False):  # parameters made in inference mode take no grad
             module = ACTIVATIONS.build(self.name, **self.params)

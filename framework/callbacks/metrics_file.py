@@ -20,8 +20,8 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import Checkpoint
 
-from framework.monitor import metric_mode
-from framework.temporary import temporary_beside
+from framework.front_door.monitor import metric_mode
+from framework.training.temporary import temporary_beside
 
 FILENAME = "metrics.json"
 EPOCH_METRICS = ("val/",)

@@ -14,7 +14,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
-from framework.function import ActivationFunction
+from framework.contract.function import ActivationFunction
 
 
 def writer_of(trainer: L.Trainer) -> SummaryWriter | None:

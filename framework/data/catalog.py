@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from framework import rules
+from framework.front_door import rules
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 # Ranges of the data modules' arguments (their names and types are read from the classes'
-# signatures by ``framework.class_signature``); ``seed`` is nn-train's own ``seed``.
+# signatures by ``framework.front_door.class_signature``); ``seed`` is nn-train's own ``seed``.
 DATA_RULES: dict[str, rules.Rule] = {
     "batch_size": rules.positive_int(),
     "val_fraction": rules.fraction(),

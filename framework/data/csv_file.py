@@ -74,7 +74,7 @@ class CSVDataModule(TensorDataModule):
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         if self.fitted is not None and self.fitted.get("columns"):
-            from framework.raw_input import read_labelled_csv
+            from framework.training.raw_input import read_labelled_csv
 
             assert self.fitted_info is not None
             x, y, dropped = read_labelled_csv(self.path, self.fitted, self.fitted_info)

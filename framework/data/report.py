@@ -69,7 +69,7 @@ def print_report(report: dict[str, Any], file: TextIO | None = None) -> None:
     """The report on the terminal (plain text when piped)."""
     import sys
 
-    from framework.console import print_table
+    from framework.cli.console import print_table
 
     file = sys.stdout if file is None else file
     print(headline(report), file=file)

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from framework.contract.registries import ACTIVATIONS, LAYERS, LOSSES
 from framework.data.base import DataInfo
-from framework.registries import ACTIVATIONS, LAYERS, LOSSES
 
 
 def plugin_params(node: Any) -> tuple[str, dict[str, Any]]:

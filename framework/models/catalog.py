@@ -1,13 +1,13 @@
 """Every network by name and the keys its builder reads (``model.KEY``), with what each takes.
 Imports no torch: the config is checked against it before anything heavy is imported.
 
-A rule is a ``framework.rules`` check; a builder that reads a new key adds it here, and
+A rule is a ``framework.front_door.rules`` check; a builder that reads a new key adds it here, and
 ``nn-train`` then accepts (and checks) ``model.KEY=VALUE``.
 """
 
 from __future__ import annotations
 
-from framework import rules
+from framework.front_door import rules
 
 SIZES = rules.sizes()
 DROPOUT = rules.fraction(low_inclusive=True)

@@ -7,9 +7,9 @@ from typing import Any
 
 from torch import nn
 
+from framework.contract.registries import LAYERS
 from framework.data.base import DataInfo
 from framework.models.blocks import activation, example_input, head, infer_layer, trace
-from framework.registries import LAYERS
 
 
 def build(
