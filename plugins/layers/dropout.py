@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import LayerFunction, register_layer
-from framework.bits import pack_bits, unpack_bits
+from framework.contract.bits import pack_bits, unpack_bits
 
 
 @register_layer("dropout")
@@ -17,8 +17,8 @@ class Dropout(LayerFunction):
 
     In eval mode (``training=False``) :math:`Z = X` and :math:`\partial L/\partial X = \delta`.
     The mask is drawn as ``torch.nn.functional.dropout`` draws it on the CPU (the same seed gives
-    the same mask) and saved packed, one bit per element (``framework.bits``; PyTorch keeps a
-    float per element); :math:`p = 1` gives zeros.
+    the same mask) and saved packed, one bit per element (``framework.contract.bits``; PyTorch keeps
+    a float per element); :math:`p = 1` gives zeros.
 
     Shape: any; the output has the input's shape.
 

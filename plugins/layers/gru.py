@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import register_layer
-from framework.function import RecurrentCellFunction
+from framework.contract.function import RecurrentCellFunction
 from plugins.layers.rnn import affine_grads, recurrent_weights
 
 

@@ -1,7 +1,7 @@
 import torch
 
 from framework import register_layer
-from framework.function import RecurrentCellFunction
+from framework.contract.function import RecurrentCellFunction
 from plugins.layers.rnn import affine, affine_grads, affine_in_place, recurrent_weights
 
 

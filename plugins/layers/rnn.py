@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from framework import register_layer
-from framework.function import RecurrentCellFunction
+from framework.contract.function import RecurrentCellFunction
 
 
 def recurrent_weights(input_size, hidden_size, n_gates, bias):
