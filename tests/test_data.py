@@ -21,6 +21,7 @@ from tb import load_events, scalar_values
 
 from framework.data import DATASETS, build_datamodule
 from framework.data.base import DataInfo
+from framework.data.catalog import OWN_FILES
 from framework.errors import ConfigError
 
 CONF_DATA = ROOT / "conf" / "data"
@@ -53,7 +54,7 @@ def datamodule(name: str, seed: int = 0, **params):
 def test_every_data_set_has_a_config_and_a_test() -> None:
     configured = {p.stem for p in CONF_DATA.glob("*.yaml")}
     assert configured == set(DATASETS)
-    assert set(EXPECTED) | {"csv", "npz"} == set(DATASETS)
+    assert set(EXPECTED) | set(OWN_FILES) == set(DATASETS)
     for name, (task, *_) in EXPECTED.items():
         assert DATASETS[name].task == task
 

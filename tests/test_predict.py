@@ -20,9 +20,10 @@ from tb import load_events, scalar_values
 from framework import load_model, predict, predict_proba
 from framework.cli.train import main as nn_train
 from framework.data import DATASETS, build_datamodule
+from framework.data.catalog import OWN_FILES
 from framework.training.checkpoint import LegacyCheckpoint
 
-BUNDLED = sorted(set(DATASETS) - {"csv", "npz"})
+BUNDLED = sorted(set(DATASETS) - set(OWN_FILES))
 COLORS = ("red", "green", "blue")
 
 

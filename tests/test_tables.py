@@ -555,3 +555,67 @@ def test_train_false_evaluates_another_table_as_the_checkpoint_prepares_it(
     assert refused.returncode == 2
     assert "line 9 holds 'huge', a class the model was not trained on" in refused.stderr
     assert "its classes: big, small" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def _same_table_three_ways(tmp_path: Path) -> dict[str, Path]:
+    """One numeric table (4 features, 3 classes 0..2; no missing values, which NPZ cannot
+    hold) as CSV, Parquet and NPZ."""
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(240, 4)).round(4)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 0.8)
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"]).assign(label=y)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    np.savez(tmp_path / "t.npz", X=x.astype(np.float32), y=y)
+    return {"csv": tmp_path / "t.csv", "parquet": tmp_path / "t.parquet", "npz": tmp_path / "t.npz"}
+
+
+def test_csv_parquet_and_npz_give_the_same_tensors_and_split(tmp_path: Path) -> None:
+    files = _same_table_three_ways(tmp_path)
+    modules = {}
+    for name, path in files.items():
+        cfg = OmegaConf.load(CONF_DIR / "data" / f"{name}.yaml")
+        cfg = OmegaConf.merge(
+            cfg, {"path": str(path), "target": "label"} if name != "npz" else {"path": str(path)}
+        )
+        modules[name] = build_datamodule(cfg, 3)
+        modules[name].setup()
+    reference = modules["npz"]
+    for name in ("csv", "parquet"):
+        dm = modules[name]
+        assert dm.info.task == reference.info.task == "multiclass"
+        for split in ("train", "val", "test"):
+            np.testing.assert_array_equal(dm.split_indices[split], reference.split_indices[split])
+            for mine, theirs in zip(
+                dm.splits[split].tensors, reference.splits[split].tensors, strict=True
+            ):
+                torch.testing.assert_close(mine, theirs, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_csv_parquet_and_npz_train_to_the_same_first_epoch_loss(tmp_path: Path) -> None:
+    files = _same_table_three_ways(tmp_path)
+    losses = {}
+    for name, path in files.items():
+        target = [] if name == "npz" else ["data.target=label"]
+        done = run_cli(
+            "nn-train", f"data={name}", f"data.path={path}", *target, "trainer.max_epochs=1",
+            "log=off", "trainer.deterministic=true", f"hydra.run.dir={name}", cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())["metrics"]
+        losses[name] = metrics["train/loss_epoch"]["final"]
+    assert losses["csv"] == pytest.approx(losses["npz"], abs=1e-6)
+    assert losses["parquet"] == pytest.approx(losses["npz"], abs=1e-6)
+
+
+def test_a_parquet_file_that_is_not_one_is_one_paragraph(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("a,b\n1,2\n")
+    cfg = OmegaConf.merge(
+        OmegaConf.load(CONF_DIR / "data" / "parquet.yaml"), {"path": str(bad), "target": "b"}
+    )
+    with pytest.raises(ConfigError, match=r"bad.parquet cannot be read as Parquet .*data=csv"):
+        build_datamodule(cfg, 0).setup()

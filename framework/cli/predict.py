@@ -1,4 +1,5 @@
-"""``nn-predict``: predictions of a trained model for a CSV or NPZ file of raw inputs, as CSV.
+"""``nn-predict``: predictions of a trained model for a CSV, Parquet or NPZ file of raw inputs,
+as CSV.
 
 nn-predict CKPT INPUT [--output FILE] [--proba] [--imports FILE_OR_MODULE …] [--force]
 
@@ -36,8 +37,8 @@ PROG = "nn-predict"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Predict with a trained model: raw inputs from a CSV file (the training "
-        "CSV's columns; its target column may be present and is ignored) or an NPZ file "
+        description="Predict with a trained model: raw inputs from a CSV or Parquet file (the "
+        "training table's columns; its target column may be present and is ignored) or an NPZ file "
         "(array X), predictions written as CSV: the input row (from 0), the prediction (class "
         "name, class index or value) and, with --proba, each class's probability. The "
         "checkpoint carries the preprocessing fitted on the training split.",
@@ -45,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         "--output predictions.csv",
     )
     checkpoint_argument(parser)
-    parser.add_argument("input", metavar="INPUT", help="a .csv or .npz file of raw inputs")
+    parser.add_argument(
+        "input", metavar="INPUT", help="a .csv, .parquet or .npz file of raw inputs"
+    )
     parser.add_argument("--output", "-o", metavar="FILE", help="the CSV to write (default: stdout)")
     parser.add_argument(
         "--proba", action="store_true", help="also write each class's probability (p_NAME)"

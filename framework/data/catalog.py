@@ -36,7 +36,10 @@ DATASETS: dict[str, DatasetSpec] = {
     # the user's own files: the task is read from the data (or forced with data.task=…)
     "csv": _spec("csv_file", "CSVDataModule", "auto"),
     "npz": _spec("npz_file", "NPZDataModule", "auto"),
+    "parquet": _spec("parquet_file", "ParquetDataModule", "auto"),
 }
+OWN_FILES = ("csv", "npz", "parquet")  # the user's own files (data.path=FILE)
+TABLES = ("csv", "parquet")  # … that are tables with named columns (data.target=COLUMN)
 
 
 # Ranges of the data modules' arguments (their names and types are read from the classes'

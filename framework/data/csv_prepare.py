@@ -1,5 +1,5 @@
-"""A CSV file to prepared features, torch-free: read (``framework.data.table``), choose the
-columns and encode them (``framework.data.features``). ``CSVDataModule`` and
+"""A CSV (or Parquet) file to prepared features, torch-free: read (``framework.data.table``),
+choose the columns and encode them (``framework.data.features``). ``CSVDataModule`` and
 ``data.report_only`` both call ``prepare_csv``, so the report shows what training does."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from framework.data.features import Prepared, prepare, select_columns
-from framework.data.table import read_csv_table
+from framework.data.table import is_parquet, read_csv_table, read_parquet_table
 from framework.data.user import existing_file
 
 Split = Callable[[np.ndarray, str], dict[str, np.ndarray]]
@@ -24,6 +24,8 @@ def csv_options(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
         "encoding": str(data.get("encoding", "auto")),
         "na_values": [str(v) for v in data.get("na_values") or ()],
     }
+    if data.get("name") == "parquet":
+        table["format"] = "parquet"
     columns = {
         "features": [str(f) for f in data.get("features") or ()],
         "drop": [str(d) for d in data.get("drop") or ()],
@@ -42,8 +44,13 @@ def prepare_csv(
     column_options: dict[str, Any],
 ) -> Prepared:
     """Read ``path`` and prepare its features; the report starts with how the file was read."""
-    existing_file(path, "CSV")
-    table = read_csv_table(path, **table_options)
+    options = {k: v for k, v in table_options.items() if k != "format"}
+    if table_options.get("format") == "parquet" or is_parquet(path):
+        existing_file(path, "Parquet")
+        table = read_parquet_table(path)
+    else:
+        existing_file(path, "CSV")
+        table = read_csv_table(path, **options)
     columns = select_columns(
         list(table.frame.columns),
         target,

@@ -26,10 +26,13 @@ def headline(report: dict[str, Any]) -> str:
 
     comments = report.get("comment_lines", 0)
     skipped = f", {comments} comment line(s) above the header skipped" if comments else ""
+    how = (
+        "Parquet"
+        if report["encoding"] == "parquet"
+        else f"{report['encoding']}, delimiter {delimiter_name(report['delimiter'])}{skipped}"
+    )
     return (
-        f"data: {report['file']} ({report['encoding']}, delimiter "
-        f"{delimiter_name(report['delimiter'])}{skipped}): {rows['read']} rows read, "
-        f"{rows['kept']} kept"
+        f"data: {report['file']} ({how}): {rows['read']} rows read, {rows['kept']} kept"
         + (f", dropped {dropped}" if dropped else "")
         + f"; {report['features']} features; missing values: data.missing={report['missing']}"
     )

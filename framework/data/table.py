@@ -43,10 +43,11 @@ class Table:
     delimiter: str
     encoding: str
     comment_lines: int = 0  # lines starting with '#' before the header, skipped
+    unit: str = "line"  # how messages name a place in the file ("row" for Parquet)
 
     def where(self, row: int) -> str:
-        """``line N`` of row ``row`` (a position in ``frame``), for messages."""
-        return f"line {int(self.lines[row])}"
+        """``line N`` (``row N`` in a Parquet file) of row ``row`` of ``frame``, for messages."""
+        return f"{self.unit} {int(self.lines[row])}"
 
 
 def delimiter_name(delimiter: str) -> str:
@@ -93,6 +94,39 @@ def read_csv_table(
             f"(UTF-8) from a spreadsheet or pandas"
         )
     return Table(frame, lines, source, delimiter, encoding, preamble)
+
+
+def is_parquet(path: str | Path) -> bool:
+    """Whether ``path`` names a Parquet file (by its suffix)."""
+    return Path(path).suffix.lower() in (".parquet", ".pq")
+
+
+def read_parquet_table(path: str | Path) -> Table:
+    """Every row of the Parquet file ``path`` through pyarrow, its columns typed as written
+    (rows are named ``row 1`` … in messages)."""
+    try:
+        import pyarrow
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ConfigError(
+            f"data.path={str(path)!r} is a Parquet file, which needs pyarrow: pip install pyarrow "
+            f"(the README's set-up, make, installs it)"
+        ) from None
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (OSError, pyarrow.ArrowException) as exc:
+        raise ConfigError(
+            f"{path} cannot be read as Parquet ({' '.join(str(exc).split())}); write it with "
+            f"pandas' DataFrame.to_parquet or pyarrow, or give a CSV file with data=csv"
+        ) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    repeated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if repeated:
+        raise ConfigError(f"{path}: the file repeats column(s) {', '.join(repeated)}")
+    if len(frame) == 0:
+        raise ConfigError(f"{path} has columns ({', '.join(frame.columns)}) but no rows")
+    lines = np.arange(1, len(frame) + 1)
+    return Table(frame.reset_index(drop=True), lines, str(path), "", "parquet", unit="row")
 
 
 def _codec(encoding: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from framework.contract.signature import REQUIRED, Param, accepts, expected_words
-from framework.data.catalog import DATA_RULES, DATASETS, SET_BY_NN_TRAIN
+from framework.data.catalog import DATA_RULES, DATASETS, SET_BY_NN_TRAIN, TABLES
 from framework.errors import ConfigError
 from framework.front_door import rules
 from framework.front_door.class_signature import class_signature
@@ -427,11 +427,12 @@ def _data_file(data: dict[str, Any]) -> str | None:
     from framework.data.user import existing_file
 
     name = data["name"]
-    needs = "data.path=FILE and data.target=COLUMN" if name == "csv" else "data.path=FILE"
-    for key in ("path", "target") if name == "csv" else ("path",):
+    table = name in TABLES
+    needs = "data.path=FILE and data.target=COLUMN" if table else "data.path=FILE"
+    for key in ("path", "target") if table else ("path",):
         if data.get(key) in (None, "", MISSING):
             return f"data={name} reads your own file: give {needs} (data.{key} is missing)"
-    if name == "csv":
+    if table:
         problem = _table_options(data)
         if problem:
             return problem

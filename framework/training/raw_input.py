@@ -23,8 +23,8 @@ from framework.errors import ConfigError
 
 
 def read_input(path: str | Path, model: Any) -> np.ndarray:
-    """The features of every row of ``path`` (``.npz`` with an array ``X``, else CSV), as
-    float32 shaped ``(N, *model.input_shape)``."""
+    """The features of every row of ``path`` (``.npz`` with an array ``X``, ``.parquet``, else
+    CSV), as float32 shaped ``(N, *model.input_shape)``."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"input {str(path)!r}: no such file (looked for {file.resolve()})")
@@ -33,6 +33,15 @@ def read_input(path: str | Path, model: Any) -> np.ndarray:
     if file.suffix.lower() == ".npz":
         return _read_npz(file, model)
     return _read_csv(file, model)
+
+
+def _read_table(file: str | Path, na_values: Sequence[str], text: Sequence[str]) -> Any:
+    """A CSV or Parquet file (by its suffix) as a ``framework.data.table.Table``."""
+    from framework.data.table import is_parquet, read_csv_table, read_parquet_table
+
+    if is_parquet(file):
+        return read_parquet_table(file)
+    return read_csv_table(file, na_values=na_values, text_columns=text)
 
 
 def encode_columns(
@@ -113,6 +122,11 @@ def _numbers(values: list[Any], name: str, source: str, rows: list[str]) -> np.n
 def _read_csv(file: Path, model: Any) -> np.ndarray:
     source = str(file)
     if model.columns is None:
+        if file.suffix.lower() in (".parquet", ".pq"):
+            raise ConfigError(
+                f"input {source!r}: this model was trained on arrays, not on a table's named "
+                f"columns; give an NPZ file with an array X (or a CSV of its columns)"
+            )
         delimiter = getattr(model, "delimiter", ",")
         with file.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=delimiter)
@@ -121,10 +135,9 @@ def _read_csv(file: Path, model: Any) -> np.ndarray:
             raise ConfigError(f"input {source!r} holds no rows; give a CSV file with a header row")
         return _read_plain_csv(records, model, source)
     from framework.data.features import encode, missing_markers, text_columns
-    from framework.data.table import read_csv_table
 
     na_values = getattr(model, "na_values", [])
-    table = read_csv_table(file, na_values=na_values, text_columns=text_columns(model.columns))
+    table = _read_table(file, na_values, text_columns(model.columns))
     ignored = getattr(model, "dropped_columns", [])
     _check_names(list(table.frame.columns), model.columns, source, model.target_column, ignored)
     x, _ = encode(table.frame, model.columns, source, table.where, missing_markers(na_values))
@@ -215,11 +228,10 @@ def read_labelled_csv(
     import pandas as pd
 
     from framework.data.features import encode, missing_markers, text_columns
-    from framework.data.table import read_csv_table
 
     plan, target = preprocessing["columns"], str(preprocessing["target"])
     na_values = preprocessing.get("na_values") or []
-    table = read_csv_table(path, na_values=na_values, text_columns=[*text_columns(plan), target])
+    table = _read_table(path, na_values, [*text_columns(plan), target])
     names = list(table.frame.columns)
     if target not in names:
         raise ConfigError(
