@@ -19,6 +19,7 @@ from framework.callbacks.probes import (
     writer_of,
 )
 from framework.callbacks.schedule import on_schedule
+from framework.callbacks.torch_histogram import add_histogram
 
 BATCH = 256  # examples in the fixed validation batch
 # TensorBoard redraws a histogram from ~30 buckets; 64 equal bins cost a quarter of the default
@@ -55,13 +56,13 @@ class HistogramCallback(L.Callback):
             return
         model = network(pl_module)
         for name, p in model.named_parameters():
-            writer.add_histogram(f"weights/{name}", p.detach(), step, bins=BINS)
+            add_histogram(writer, f"weights/{name}", p, step, BINS)
             if p.grad is not None:
-                writer.add_histogram(f"grads/{name}", p.grad.detach(), step, bins=BINS)
+                add_histogram(writer, f"grads/{name}", p.grad, step, BINS)
         if self.batch is not None:
             for name, (pre, post) in layer_values(model, self.batch.to(pl_module.device)).items():
-                writer.add_histogram(f"preactivations/{name}", pre, step, bins=BINS)
-                writer.add_histogram(f"activations/{name}", post, step, bins=BINS)
+                add_histogram(writer, f"preactivations/{name}", pre, step, BINS)
+                add_histogram(writer, f"activations/{name}", post, step, BINS)
 
 
 def layer_values(model: nn.Module, x: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
