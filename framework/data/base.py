@@ -17,6 +17,7 @@ from framework.data.split import split_rows
 from framework.errors import ConfigError
 
 TASKS = ("multiclass", "binary", "regression")
+SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class DataInfo:
     @classmethod
     def from_dict(cls, d: dict) -> DataInfo:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+#: examples per validation and test batch (at least ``batch_size``): an evaluation step keeps
+#: nothing for a backward, so a bigger batch costs little memory and saves per-step work
+EVAL_BATCH_SIZE = 1024
 
 
 class TensorDataModule(L.LightningDataModule):
@@ -106,20 +112,28 @@ class TensorDataModule(L.LightningDataModule):
         if self.fitted is not None:
             self._setup_fitted()
             return
-        x, y = self.load()
-        x = np.asarray(x, dtype=np.float32)
+        loaded, y = self.load()
         y = np.asarray(y)
         if self.task not in TASKS:
             raise RuntimeError(f"{type(self).__name__}.load left task={self.task!r}")
         # a data module whose load needed the split (to fit on its training rows) kept it
         indices = self.split_indices or self.split(y)
+        # one float32 copy of the features, its rows in split order (train, val, test): each
+        # split is a view of it, and the standardisation is done in place (issue 21: the peak
+        # memory is the loaded array and this copy, not a copy per split and per operation)
+        order = np.concatenate([indices[name] for name in SPLITS])
+        x = np.asarray(loaded, dtype=np.float32)[order]
+        del loaded
+        y = y[order]
+        bounds = np.cumsum([0, *(len(indices[name]) for name in SPLITS)])
+        rows = {name: slice(bounds[i], bounds[i + 1]) for i, name in enumerate(SPLITS)}
         if self.standardize:
-            x = self._standardize(x, x[indices["train"]])
+            self._standardize_in_place(x, x[rows["train"]])
         if self.task == "regression":
             y = y.astype(np.float32).reshape(len(y), -1)
             mean, std = np.zeros(y.shape[1]), np.ones(y.shape[1])
             if self.standardize_target:
-                mean, std = y[indices["train"]].mean(0), y[indices["train"]].std(0)
+                mean, std = y[rows["train"]].mean(0), y[rows["train"]].std(0)
                 std[std == 0] = 1.0
                 y = (y - mean) / std
             target = torch.as_tensor(y, dtype=torch.float32)
@@ -140,7 +154,7 @@ class TensorDataModule(L.LightningDataModule):
         features = torch.as_tensor(x)
         self.split_indices = indices
         self.splits = {
-            name: TensorDataset(features[idx], target[idx]) for name, idx in indices.items()
+            name: TensorDataset(features[rows[name]], target[rows[name]]) for name in SPLITS
         }
 
     def _setup_fitted(self) -> None:
@@ -178,15 +192,17 @@ class TensorDataModule(L.LightningDataModule):
             for name, idx in self.split_indices.items()
         }
 
-    def _standardize(self, x: np.ndarray, train: np.ndarray) -> np.ndarray:
-        """Zero mean, unit variance with the training split's statistics: per feature for
-        vectors ``(N, F)`` and sequences ``(N, T, F)``, one mean and scale for images."""
+    def _standardize_in_place(self, x: np.ndarray, train: np.ndarray) -> None:
+        """Zero mean, unit variance with the training split's statistics (``train``, a view of
+        ``x``, read before ``x`` changes): per feature for vectors ``(N, F)`` and sequences
+        ``(N, T, F)``, one mean and scale for images."""
         axes = (0,) if x.ndim == 2 else (0, 1) if x.ndim == 3 else tuple(range(x.ndim))
         mean = train.mean(axis=axes, keepdims=True)
         std = train.std(axis=axes, keepdims=True)
         std[std == 0] = 1.0
         self.feature_mean, self.feature_std = mean, std
-        return (x - mean) / std
+        x -= mean
+        x /= std
 
     def preprocessing(self) -> dict:
         """What a trained model needs to take raw inputs, as plain lists (a ``weights_only``
@@ -202,7 +218,9 @@ class TensorDataModule(L.LightningDataModule):
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
         sampler = EpochSampler(len(self.splits[name]), self.seed, shuffle=shuffle)
-        return DataLoader(self.splits[name], batch_size=self.batch_size, sampler=sampler)
+        # evaluation keeps nothing for a backward: bigger batches, fewer steps (issue 21)
+        size = self.batch_size if name == "train" else max(self.batch_size, EVAL_BATCH_SIZE)
+        return DataLoader(self.splits[name], batch_size=size, sampler=sampler)
 
     def train_dataloader(self) -> DataLoader:
         """Shuffled anew each epoch by ``(seed, epoch)``. When training resumes from a
