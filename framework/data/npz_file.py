@@ -49,7 +49,7 @@ class NPZDataModule(TensorDataModule):
         y, self.task, self.class_names = encode_targets(
             y, self.requested_task, f"y of {self.path}", labels="indices"
         )
-        return x.astype(np.float32), y
+        return x.astype(np.float32, copy=False), y
 
     def _read(self) -> tuple[np.ndarray, np.ndarray]:
         file = existing_file(self.path, ".npz")
