@@ -848,16 +848,38 @@ def main(argv: list[str] | None = None) -> int:
         help="torch threads while timing (default: half the cores, %(default)s here)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--scale",
+        metavar="ROWS",
+        help="instead of the report: a generated table of each size (e.g. 10k,100k,1M) through "
+        "nn-train (NPZ, CSV, Parquet; default logging and log=off) against a minimal Lightning "
+        "script and a plain PyTorch loop, one epoch each: wall time and peak memory",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="runs of each process per size with --scale"
+    )
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads {args.threads}: give at least 1")
+    if args.repeats < 1:
+        parser.error(f"--repeats {args.repeats}: give at least 1")
 
     def log(line: str) -> None:
         if not args.quiet:
             print(line, file=sys.stderr, flush=True)
 
-    report = run(Settings(args.quick), args.threads, log)
-    render(report)
+    if args.scale is not None:
+        from framework.verification.scale import bench_scale, parse_sizes, render_scale
+
+        try:
+            sizes = parse_sizes(args.scale)
+        except ValueError as exc:
+            parser.error(str(exc))
+        report = {"scale": bench_scale(sizes, args.repeats, log)}
+        render_scale(report["scale"])
+    else:
+        report = run(Settings(args.quick), args.threads, log)
+        render(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     return 0
