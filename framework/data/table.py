@@ -113,7 +113,8 @@ def read_parquet_table(path: str | Path) -> Table:
             f"(the README's set-up, make, installs it)"
         ) from None
     try:
-        frame = pq.read_table(path).to_pandas()
+        # column by column, each freed once converted: one copy of the table at a time
+        frame = pq.read_table(path).to_pandas(split_blocks=True, self_destruct=True)
     except (OSError, pyarrow.ArrowException) as exc:
         raise ConfigError(
             f"{path} cannot be read as Parquet ({' '.join(str(exc).split())}); write it with "
