@@ -3,13 +3,15 @@ Parquet; default logging and ``log=off``) against a minimal Lightning script and
 loop doing the same work (``benchmarks/table_reference.py``), one epoch at batch 32 (issue 21).
 
 For every size: wall-clock seconds and peak resident memory of each process (``wait4``'s
-``ru_maxrss``, the child alone), the readers' own time on the same file (this package's CSV and
+``ru_maxrss``, the child alone; this process stays small, since a child starts from its
+parent's peak), the readers' own time on the same file (this package's CSV and
 Parquet readers, ``np.loadtxt``, ``np.load``), and the import floor (``python -c "import
 lightning"``). The table is generated: 20 float features, 4 classes from a noisy linear rule.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -94,6 +96,24 @@ def time_readers(paths: dict[str, Path]) -> dict[str, float]:
     return out
 
 
+def prepare_in_child(rows: int, folder: Path) -> tuple[dict[str, Path], dict[str, float]]:
+    """``make_table`` and ``time_readers`` in a fresh process; the paths and the times."""
+    code = (
+        "import json, sys; from pathlib import Path; "
+        "from framework.verification.scale import make_table, time_readers; "
+        f"paths = make_table({rows}, Path({str(folder)!r})); "
+        "print(json.dumps({'paths': {k: str(v) for k, v in paths.items()}, "
+        "'times': time_readers(paths)}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"making the {rows}-row table failed:\n{result.stderr[-2000:]}")
+    made = json.loads(result.stdout.strip().splitlines()[-1])
+    return {k: Path(v) for k, v in made["paths"].items()}, made["times"]
+
+
 def measure(cmd: list[str], cwd: Path, log_file: Path) -> tuple[float, float]:
     """Wall seconds and peak resident MiB of ``cmd`` run to the end (its own ``ru_maxrss``)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -136,9 +156,11 @@ def bench_scale(sizes: list[int], repeats: int, log: Callable[[str], None]) -> d
     with tempfile.TemporaryDirectory(prefix="nn_bench_scale_") as tmp:
         folder = Path(tmp)
         for n in sizes:
-            paths = make_table(n, folder)
+            # made and read in a child: a child forked later inherits this process's peak
+            # memory as its own ``ru_maxrss``, so this one never holds a table
+            paths, read_times = prepare_in_child(n, folder)
             row: dict[str, Any] = {"rows": n, "table_mib": n * FEATURES * 4 / 2**20}
-            row.update(time_readers(paths))
+            row.update(read_times)
             runs = variants(paths, folder / f"runs_{n}")
             walls: dict[str, list[float]] = {k: [] for k in runs}
             peaks: dict[str, list[float]] = {k: [] for k in runs}
