@@ -13,6 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from framework.callbacks import build_callbacks
+from framework.callbacks.group import group_own
 from framework.callbacks.last_checkpoint import SIGNAL_NAMES, LastCheckpoint
 from framework.callbacks.metrics_file import MetricsHistory, write_metrics_file
 from framework.callbacks.user import merge_callbacks, user_callbacks
@@ -132,7 +133,7 @@ def train(cfg: DictConfig) -> float:
     trainer = L.Trainer(
         **trainer_args,
         logger=build_loggers(cfg, purge_step=resumed_at if cfg.train else None),
-        callbacks=[*callbacks, history, *data_report],
+        callbacks=[*group_own(callbacks), history, *data_report],
         default_root_dir=str(run_dir),
         plugins=[AtomicCheckpointIO()],
     )
