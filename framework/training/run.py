@@ -107,7 +107,9 @@ def train(cfg: DictConfig) -> float:
     }
     module = TaskModule(model, loss, optimizer, info, config, scheduler, str(cfg.monitor), **fitted)
     if cfg.train:
-        dry_run(module, next(iter(datamodule.val_dataloader())))  # on the plugins themselves
+        # on the plugins themselves, with a training-sized slice of the first validation batch
+        size = int(getattr(datamodule, "batch_size", 0)) or None
+        dry_run(module, tuple(t[:size] for t in next(iter(datamodule.val_dataloader()))))
         if cfg.model.get("compile"):
             module.compile_network()
 
