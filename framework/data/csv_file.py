@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 class CSVDataModule(TensorDataModule):
     """Features and one target column from a CSV file with a header row."""
 
+    #: the ``data.name`` whose reader ``prepare_csv`` uses (``csv_options``)
+    file_format = "csv"
+
     def __init__(
         self,
         path: str,
@@ -45,6 +48,7 @@ class CSVDataModule(TensorDataModule):
         self.path, self.target, self.requested_task = str(path), str(target), task
         self.table_options, self.column_options = csv_options(
             {
+                "name": self.file_format,
                 "delimiter": delimiter,
                 "encoding": encoding,
                 "na_values": na_values,

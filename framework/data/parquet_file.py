@@ -16,6 +16,8 @@ from framework.data.csv_file import CSVDataModule
 class ParquetDataModule(CSVDataModule):
     """Features and one target column from a Parquet file."""
 
+    file_format = "parquet"
+
     def __init__(
         self,
         path: str,
@@ -33,4 +35,3 @@ class ParquetDataModule(CSVDataModule):
             path, target, task, missing=missing, na_values=na_values, features=features,
             drop=drop, max_categories=max_categories, report_only=report_only, **kwargs,
         )  # fmt: skip
-        self.table_options["format"] = "parquet"

@@ -122,7 +122,9 @@ def _numbers(values: list[Any], name: str, source: str, rows: list[str]) -> np.n
 def _read_csv(file: Path, model: Any) -> np.ndarray:
     source = str(file)
     if model.columns is None:
-        if file.suffix.lower() in (".parquet", ".pq"):
+        from framework.data.table import is_parquet
+
+        if is_parquet(file):
             raise ConfigError(
                 f"input {source!r}: this model was trained on arrays, not on a table's named "
                 f"columns; give an NPZ file with an array X (or a CSV of its columns)"
