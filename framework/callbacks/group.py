@@ -32,6 +32,11 @@ def _defines(callback: L.Callback, hook: str) -> bool:
     return getattr(type(callback), hook, None) is not getattr(L.Callback, hook)
 
 
+def _stateful(callback: L.Callback) -> list[str]:
+    """The checkpoint-state methods ``callback`` defines."""
+    return [name for name in STATEFUL if _defines(callback, name)]
+
+
 def _forward(methods: list[Callable[..., Any]]) -> Callable[..., None]:
     def hook(*args: Any, **kwargs: Any) -> None:
         for method in methods:
@@ -46,7 +51,7 @@ class CallbackGroup(L.Callback):
     def __init__(self, members: Iterable[L.Callback]) -> None:
         self.members = list(members)
         for member in self.members:
-            stateful = [name for name in STATEFUL if _defines(member, name)]
+            stateful = _stateful(member)
             if stateful:
                 raise ValueError(
                     f"{type(member).__name__} keeps checkpoint state ({', '.join(stateful)}) "
@@ -73,7 +78,7 @@ def groupable(callback: L.Callback) -> bool:
     return (
         type(callback).__module__.startswith("framework.callbacks.")
         and not isinstance(callback, Checkpoint)
-        and not any(_defines(callback, name) for name in STATEFUL)
+        and not _stateful(callback)
     )
 
 

@@ -27,6 +27,12 @@ def writer_of(trainer: L.Trainer) -> SummaryWriter | None:
     return None
 
 
+def logs_this_step(trainer: L.Trainer) -> bool:
+    """Whether the loggers write this training step's values (``trainer.log_every_n_steps``, or
+    a stop); Lightning's own test, ``True`` where a Lightning version lacks it."""
+    return bool(getattr(trainer._logger_connector, "should_update_logs", True))
+
+
 def add_summary(writer: SummaryWriter, summary: Any, step: int | None = None) -> None:
     """Write a ready-made summary protocol buffer (Lightning closes the writer at the end of fit;
     ``_get_file_writer`` reopens it, as ``add_scalar`` and friends do)."""

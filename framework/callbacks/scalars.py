@@ -8,7 +8,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from framework.callbacks.probes import network, writer_of
+from framework.callbacks.probes import logs_this_step, network, writer_of
 
 # Custom Scalars tab: chart title -> tag regular expressions drawn together
 LOSS_LAYOUT = {
@@ -28,7 +28,7 @@ class GradNormCallback(L.Callback):
         self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any
     ) -> None:
         # computed only on the steps whose values are written (trainer.log_every_n_steps)
-        if not getattr(trainer._logger_connector, "should_update_logs", True):
+        if not logs_this_step(trainer):
             return
         grads = [p.grad for p in network(pl_module).parameters() if p.grad is not None]
         if grads:

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 import torchmetrics
 from torch import nn
 
+from framework.callbacks.probes import logs_this_step
 from framework.data.base import DataInfo
 
 
@@ -162,8 +163,7 @@ class TaskModule(L.LightningModule):
         # (``trainer.log_every_n_steps``, or a stop): ``self.log`` costs ~0.3 ms a call, and on
         # the other steps Lightning would drop the value. Called after the callbacks' own
         # ``on_train_batch_end``, so a callback that stops the run here still gets the step logged.
-        trainer = self.trainer
-        if trainer.fast_dev_run or getattr(trainer._logger_connector, "should_update_logs", True):
+        if self.trainer.fast_dev_run or logs_this_step(self.trainer):
             loss = outputs["loss"] if isinstance(outputs, dict) else outputs
             self.log("train/loss", loss.detach(), on_step=True, on_epoch=False, prog_bar=True)
 
