@@ -21,39 +21,10 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
+from lightning_classifier import Classifier
 from plain_digits import splits
 from torch import nn
 from torch.utils.data import DataLoader
-
-
-class Classifier(L.LightningModule):
-    def __init__(self) -> None:
-        super().__init__()
-        self.model = nn.Sequential(
-            nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10)
-        )
-        self.loss = nn.CrossEntropyLoss()
-
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor:
-        x, y = batch
-        loss = self.loss(self.model(x), y)
-        self.log("train/loss", loss)
-        return loss
-
-    def _evaluate(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
-        x, y = batch
-        out = self.model(x)
-        self.log(f"{stage}/loss", self.loss(out, y))
-        self.log(f"{stage}/acc", (out.argmax(1) == y).float().mean())
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
-        self._evaluate(batch, "test")
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=1e-3)
 
 
 def main() -> None:
@@ -76,7 +47,11 @@ def main() -> None:
         log_every_n_steps=10,  # as nn-train's trainer configs
         default_root_dir=args.out,
     )
-    module = Classifier()
+    module = Classifier(
+        nn.Sequential(
+            nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10)
+        )
+    )
     trainer.fit(
         module,
         DataLoader(train, batch_size=args.batch_size, shuffle=True, generator=shuffled),

@@ -80,33 +80,7 @@ def lightning(args: argparse.Namespace) -> float:
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import TensorBoardLogger
-
-    class Classifier(L.LightningModule):
-        def __init__(self, features: int, classes: int) -> None:
-            super().__init__()
-            self.model = network(features, classes)
-            self.loss = nn.CrossEntropyLoss()
-
-        def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor:
-            x, y = batch
-            loss = self.loss(self.model(x), y)
-            self.log("train/loss", loss)
-            return loss
-
-        def _evaluate(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
-            x, y = batch
-            out = self.model(x)
-            self.log(f"{stage}/loss", self.loss(out, y))
-            self.log(f"{stage}/acc", (out.argmax(1) == y).float().mean())
-
-        def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
-            self._evaluate(batch, "val")
-
-        def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
-            self._evaluate(batch, "test")
-
-        def configure_optimizers(self) -> torch.optim.Optimizer:
-            return torch.optim.Adam(self.parameters(), lr=1e-3)
+    from lightning_classifier import Classifier
 
     L.seed_everything(0, verbose=False)
     train, val, test, classes = splits(args.path)
@@ -119,7 +93,7 @@ def lightning(args: argparse.Namespace) -> float:
         log_every_n_steps=10,
         default_root_dir=args.out,
     )
-    module = Classifier(train.tensors[0].shape[1], classes)
+    module = Classifier(network(train.tensors[0].shape[1], classes))
     shuffled = torch.Generator().manual_seed(0)
     trainer.fit(
         module,
