@@ -65,6 +65,8 @@ class PluginModule(nn.Module):
             tensors = fn.init(**init_args)  # type: ignore[attr-defined]
             register_tensors(self, {name: tensors.get(name) for name in sig.learnables})
         self._init_args = {n: params[n] for n in sig.init_options if n in params}
+        # whether a call returned one tensor (None: not called yet); read by chains
+        self.single_output: bool | None = None
 
     def option_values(self, like: torch.Tensor | None = None) -> list[Any]:
         """The options in ``forward``'s order, ``training`` being the Module's mode; a tensor
@@ -90,7 +92,10 @@ class PluginModule(nn.Module):
         args: list[Any] = list(inputs)
         args += [getattr(self, name) for name in self.signature.learnables]
         like = inputs[0] if inputs else None
-        return visible(self.function.apply(*args, *self.option_values(like)), self.n_hidden)
+        out = visible(self.function.apply(*args, *self.option_values(like)), self.n_hidden)
+        if self.single_output is None:
+            self.single_output = isinstance(out, torch.Tensor)
+        return out
 
     def extra_repr(self) -> str:
         shown = {**self._init_args, **self.options}

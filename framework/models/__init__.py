@@ -23,6 +23,8 @@ __all__ = ["MODELS", "build_model", "output_size", "plugin_params"]
 
 def build_model(model: Any, activation: Any, info: DataInfo, loss_name: str) -> nn.Module:
     """The network named by ``model["name"]``."""
+    from torch import nn
+
     from framework.models import convnet, mlp, rnn, sequential
     from framework.models.blocks import output_size, plugin_params
 
@@ -35,9 +37,13 @@ def build_model(model: Any, activation: Any, info: DataInfo, loss_name: str) -> 
     name = model["name"]
     if name not in builders:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    return builders[name](
+    from framework.contract.chain import PluginSequential
+
+    network = builders[name](
         dict(model), plugin_params(activation), info, output_size(info, loss_name)
     )
+    # one autograd node per stretch of consecutive plugins (framework.contract.chain)
+    return PluginSequential(*network) if type(network) is nn.Sequential else network
 
 
 def __getattr__(name: str) -> Any:

@@ -66,10 +66,11 @@ class Linear(LayerFunction):
     @staticmethod
     def backward(ctx, grad_output):
         x, weight = ctx.saved_tensors
-        grad_x = grad_output @ weight if ctx.needs_input_grad[0] else None
-        grad_w = grad_b = None
-        if ctx.needs_input_grad[1]:
-            grad_w = grad_output.reshape(-1, grad_output.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            grad_b = grad_output.reshape(-1, grad_output.shape[-1]).sum(0)
+        needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
+        grad_x = grad_output.matmul(weight) if needs_x else None
+        if grad_output.dim() != 2:  # (*, n_out): the batch dimensions as one (or none)
+            grad_output = grad_output.reshape(-1, grad_output.shape[-1])
+            x = x.reshape(-1, x.shape[-1])
+        grad_w = grad_output.t().mm(x) if needs_w else None
+        grad_b = grad_output.sum(0) if ctx.has_bias and needs_b else None
         return grad_x, grad_w, grad_b

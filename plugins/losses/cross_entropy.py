@@ -121,11 +121,14 @@ class CrossEntropy(LossFunction):
 
 def _index_target_grad(input, target, ignore_index, reduction, grad_output):
     """(p - onehot(y)) g_i per sample, 0 for ignored samples: the softmax in a fresh buffer,
-    1 subtracted at each target in place, then each sample scaled (not differentiable)."""
-    kept = target != ignore_index
-    index = torch.where(kept, target, 0).unsqueeze(1)
-    g = grad_output / kept.sum() if reduction == "mean" else grad_output
-    g = kept.to(input.dtype) * (g if reduction == "none" else g.expand(kept.shape))
+    1 subtracted at each target in place, then each sample scaled (not differentiable).
+
+    An ignored sample's row is scaled by 0, so the 1 may be subtracted anywhere in it: a
+    negative ``ignore_index`` is read as class 0 (any other negative target fails in forward).
+    """
+    w = (target != ignore_index).to(input.dtype)  # g_i: 0 for an ignored sample
+    w.mul_(grad_output / w.sum() if reduction == "mean" else grad_output)
+    index = target.clamp_min(0) if ignore_index < 0 else target
     p = torch.softmax(input, dim=1)
-    p.scatter_add_(1, index, torch.full_like(index, -1, dtype=p.dtype))
-    return p.mul_(g.unsqueeze(1))
+    p.scatter_(1, index.unsqueeze(1), -1.0, reduce="add")
+    return p.mul_(w.unsqueeze(1))
