@@ -224,3 +224,39 @@ def test_a_convnet_chains_around_what_cannot_join() -> None:
     x = torch.randn(2, 1, 14, 14)
     nn.Sequential(*layers)(x)  # each called once, as a model's builder does
     _assert_same(layers, x)
+
+
+def test_a_plugin_inside_a_chain_sees_its_input_as_outside() -> None:
+    """``x.requires_grad`` in a plugin's forward reads the same in a chain (where its input was
+    computed inside the node) as when the plugin runs alone."""
+    from framework import ActivationFunction, register_activation
+
+    seen: list[bool] = []
+
+    @register_activation("_records_requires_grad")
+    class Records(ActivationFunction):
+        @staticmethod
+        def forward(x):
+            seen.append(x.requires_grad)
+            return x * 1.0
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output
+
+    try:
+        layers = _mlp("_records_requires_grad")
+        seen.clear()
+        out = PluginSequential(*layers)(torch.randn(2, 5))
+        assert type(out.grad_fn).__name__ == "_ChainBackward"
+        assert seen == [True, True]
+        seen.clear()
+        with torch.no_grad():
+            PluginSequential(*layers)(torch.randn(2, 5))
+        assert seen == [False, False]
+    finally:
+        ACTIVATIONS.unregister("_records_requires_grad")

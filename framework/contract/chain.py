@@ -69,6 +69,8 @@ class _Chain(torch.autograd.Function):
             learn = tensors[at : at + n_learn]
             learn_needs = needs[2 + at : 2 + at + n_learn]
             at += n_learn
+            if h_needs and not h.requires_grad and h.is_floating_point():
+                h.requires_grad_()  # as a plugin's input outside a chain (forward may ask)
             args = (h, *learn, *options)
             out = function.forward(*args)
             step = _StepContext((h_needs, *learn_needs, *(False,) * len(options)))

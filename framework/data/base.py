@@ -10,8 +10,9 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
+from framework.data.batched import BatchedTensorDataset, collate_batch
 from framework.data.sampler import EpochSampler
 from framework.data.split import split_rows
 from framework.errors import ConfigError
@@ -74,7 +75,7 @@ class TensorDataModule(L.LightningDataModule):
         self.standardize_target = standardize_target
         self.seed = seed
         self.class_names: tuple[str, ...] = ()
-        self.splits: dict[str, TensorDataset] = {}
+        self.splits: dict[str, BatchedTensorDataset] = {}
         self.split_indices: dict[str, np.ndarray] = {}
         self.feature_mean: np.ndarray | None = None
         self.feature_std: np.ndarray | None = None
@@ -154,7 +155,7 @@ class TensorDataModule(L.LightningDataModule):
         features = torch.as_tensor(x)
         self.split_indices = indices
         self.splits = {
-            name: TensorDataset(features[rows[name]], target[rows[name]]) for name in SPLITS
+            name: BatchedTensorDataset(features[rows[name]], target[rows[name]]) for name in SPLITS
         }
 
     def _setup_fitted(self) -> None:
@@ -188,7 +189,7 @@ class TensorDataModule(L.LightningDataModule):
         self.split_indices = {"train": everything[:0], "val": everything[:0], "test": everything}
         features = torch.as_tensor(x)
         self.splits = {
-            name: TensorDataset(features[idx], target[idx])
+            name: BatchedTensorDataset(features[idx], target[idx])
             for name, idx in self.split_indices.items()
         }
 
@@ -220,7 +221,9 @@ class TensorDataModule(L.LightningDataModule):
         sampler = EpochSampler(len(self.splits[name]), self.seed, shuffle=shuffle)
         # evaluation keeps nothing for a backward: bigger batches, fewer steps (issue 21)
         size = self.batch_size if name == "train" else max(self.batch_size, EVAL_BATCH_SIZE)
-        return DataLoader(self.splits[name], batch_size=size, sampler=sampler)
+        return DataLoader(
+            self.splits[name], batch_size=size, sampler=sampler, collate_fn=collate_batch
+        )
 
     def train_dataloader(self) -> DataLoader:
         """Shuffled anew each epoch by ``(seed, epoch)``. When training resumes from a
