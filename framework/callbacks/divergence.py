@@ -19,6 +19,11 @@ class DivergenceGuard(L.Callback):
 
     def __init__(self, lr: float | None = None) -> None:
         self.lr = lr
+        self._params: list[tuple[str, torch.nn.Parameter]] = []
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # looked up once: walking the module tree each step costs more than the check
+        self._params = list(pl_module.named_parameters())
 
     def on_train_batch_end(
         self,
@@ -33,7 +38,8 @@ class DivergenceGuard(L.Callback):
             self._stop(trainer, "train/loss", float(loss.detach()))
 
     def on_after_backward(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        grads = [(name, p.grad) for name, p in pl_module.named_parameters() if p.grad is not None]
+        params = self._params or list(pl_module.named_parameters())
+        grads = [(name, p.grad) for name, p in params if p.grad is not None]
         if not grads:
             return
         # One reduction a step: the sum of every gradient is finite when each one is. (A sum

@@ -50,6 +50,7 @@ class CallbackGroup(L.Callback):
 
     def __init__(self, members: Iterable[L.Callback]) -> None:
         self.members = list(members)
+        self._state_key = f"CallbackGroup[{','.join(type(m).__name__ for m in self.members)}]"
         for member in self.members:
             stateful = _stateful(member)
             if stateful:
@@ -63,8 +64,8 @@ class CallbackGroup(L.Callback):
                 setattr(self, hook, _forward(methods))
 
     @property
-    def state_key(self) -> str:
-        return f"CallbackGroup[{','.join(type(m).__name__ for m in self.members)}]"
+    def state_key(self) -> str:  # read by Lightning on every hook call: built once
+        return self._state_key
 
     def __repr__(self) -> str:
         return f"CallbackGroup({', '.join(type(m).__name__ for m in self.members)})"
