@@ -260,3 +260,32 @@ def test_a_plugin_inside_a_chain_sees_its_input_as_outside() -> None:
         assert seen == [False, False]
     finally:
         ACTIVATIONS.unregister("_records_requires_grad")
+
+
+def test_chainable_false_keeps_a_plugin_alone_and_mark_dirty_says_so() -> None:
+    from framework import ActivationFunction, register_activation
+
+    @register_activation("_in_place_double")
+    class InPlaceDouble(ActivationFunction):
+        @staticmethod
+        def forward(x):
+            return x.mul_(2)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.mark_dirty(inputs[0])
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * 2
+
+    try:
+        layers = _mlp("tanh")
+        layers[1] = ACTIVATIONS.build("_in_place_double")
+        layers[1](torch.randn(2, 7) + 0)  # called once
+        with pytest.raises(RuntimeError, match="set `chainable = False`"):
+            PluginSequential(*layers)(torch.randn(2, 5))
+        InPlaceDouble.chainable = False
+        _assert_same(layers, torch.randn(3, 5))
+    finally:
+        ACTIVATIONS.unregister("_in_place_double")

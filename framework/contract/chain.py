@@ -55,6 +55,12 @@ class _StepContext:
     def set_materialize_grads(self, value: bool) -> None:
         """Gradients reaching an inner plugin are always tensors."""
 
+    def mark_dirty(self, *tensors: Any) -> None:
+        raise RuntimeError(
+            "a plugin that modifies its input in place (ctx.mark_dirty) cannot run inside a "
+            "chain of plugins: set `chainable = False` on its Function class"
+        )
+
 
 class _Chain(torch.autograd.Function):
     """Applies ``plan`` — (Function, number of learnable tensors, options) per plugin — to
@@ -137,6 +143,7 @@ def chainable(module: nn.Module) -> bool:
     returned one tensor (``intermediates`` aside), with no ``training`` option."""
     return (
         type(module).forward is PluginModule.forward
+        and module.function.chainable
         and module.single_output is True
         and module.function.n_inputs == 1
         and "training" not in module.signature.options

@@ -60,6 +60,7 @@ class PluginFunction(torch.autograd.Function):
     approximate_options: ClassVar[dict[str, str]] = {}
     compact: ClassVar[Any] = None  # a framework.contract.compact declaration
     backward_in_place: ClassVar[Callable[..., Any] | None] = None
+    chainable: ClassVar[bool] = True  # may join a one-node chain (framework.contract.chain)
     _n_forward_args: ClassVar[int] = -1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -227,4 +228,10 @@ class RecurrentCellFunction(LayerFunction):
 
     n_inputs = 2
     inferred: ClassVar[dict[str, int]] = {"input_size": -1}
-    module_options: ClassVar[dict[str, Any]] = {"num_layers": 1, "batch_first": False}
+    module_options: ClassVar[dict[str, Any]] = {
+        "num_layers": 1,
+        "batch_first": False,
+        "bidirectional": False,
+        "dropout": 0.0,
+        "proj_size": 0,
+    }

@@ -23,19 +23,28 @@ from framework.contract.signature import signature_of
 #: What the sequence Module adds to the cell's parameters (``torch.nn.RNN``'s names and defaults).
 SEQUENCE_OPTIONS: dict[str, Any] = dict(RecurrentCellFunction.module_options)
 
-#: ``torch.nn.RNN``'s parameters not supported yet, with the one value accepted (their default):
-#: any other value is refused with an error naming the parameter.
-UNSUPPORTED_OPTIONS: dict[str, Any] = {"bidirectional": False, "proj_size": 0, "dropout": 0.0}
-
 
 class RecurrentModule(nn.Module):
-    """Unrolls ``self.function`` over time and stacks ``num_layers`` layers, as ``torch.nn.RNN``.
+    r"""Unrolls ``self.function`` over time and stacks ``num_layers`` layers, as ``torch.nn.RNN``.
 
     Input ``(L, N, input_size)`` (``(N, L, input_size)`` with ``batch_first``, or unbatched
     ``(L, input_size)``) and optionally the initial state: ``h_0`` of shape
-    ``(num_layers, N, hidden_size)``, or a tuple ``(h_0, c_0)`` for a cell with two states
-    (zeros if omitted). Returns ``(output, h_n)`` or ``(output, (h_n, c_n))``: ``output`` holds the
-    last layer's ``h`` at every step, ``h_n`` every layer's state at the last step.
+    ``(D * num_layers, N, H_out)``, or a tuple ``(h_0, c_0)`` for a cell with two states, ``c_0``
+    ``(D * num_layers, N, hidden_size)`` (zeros if omitted). Returns ``(output, h_n)`` or
+    ``(output, (h_n, c_n))``: ``output`` ``(L, N, D * H_out)`` holds the last layer's ``h`` at every
+    step, ``h_n`` every layer's state at the last step. As in ``torch.nn``:
+
+    - ``bidirectional=True`` (``D = 2``): each layer also runs a second cell, with its own tensors
+      (``weight_ih_l0_reverse`` …), from the last step to the first; the two directions' ``h``
+      are concatenated, and the layer above reads both.
+    - ``dropout=p``: the dropout plugin on each layer's output but the last, in training.
+    - ``proj_size=P`` (a cell with two states, the LSTM): ``h`` is projected to ``P`` features
+      after each step, ``h' W_{hr}^\top`` with ``weight_hr_l0`` ``(P, hidden_size)``, by the linear
+      plugin; the cell then reads ``h`` of ``P`` features (its ``weight_hh`` is ``(4H, P)``) and
+      ``H_out = P``.
+
+    Every step is the cell plugin's own Function (and the projection the linear plugin's), so
+    the whole sequence's gradient is their hand-written backwards chained by autograd.
     """
 
     function: type[RecurrentCellFunction]
@@ -45,33 +54,69 @@ class RecurrentModule(nn.Module):
         fn = self.function
         sig = signature_of(fn)
         params = dict(params)
-        for name, accepted in UNSUPPORTED_OPTIONS.items():
-            value = params.pop(name, accepted)
-            if value != accepted:
-                raise ValueError(
-                    f"{fn.plugin_kind} {fn.plugin_name!r} does not support {name}={value!r}: "
-                    f"{', '.join(UNSUPPORTED_OPTIONS)} are not implemented yet, only their "
-                    f"defaults ({name}={accepted!r}) are accepted; torch.nn."
-                    f"{type(self).__name__} has them"
-                )
         check_parameters(fn, params, {**sig.parameters, **SEQUENCE_OPTIONS})
         self.signature = sig
         self.n_hidden = fn.intermediates
-        self.num_layers = int(params.get("num_layers", SEQUENCE_OPTIONS["num_layers"]))
-        self.batch_first = bool(params.get("batch_first", SEQUENCE_OPTIONS["batch_first"]))
+        option = {n: params.get(n, d) for n, d in SEQUENCE_OPTIONS.items()}
+        self.num_layers = int(option["num_layers"])
+        self.batch_first = bool(option["batch_first"])
+        self.bidirectional = bool(option["bidirectional"])
+        self.dropout = float(option["dropout"])
+        self.proj_size = int(option["proj_size"])
+        self._check_sequence_options(fn)
         self.options = {
             name: params.get(name, default)
             for name, default in sig.options.items()
             if name != "training"
         }
         init_args = {n: params.get(n, d) for n, d in sig.init_options.items()}
-        self.hidden_size = init_args["hidden_size"]
+        self.hidden_size = int(init_args["hidden_size"])
+        self.directions = 2 if self.bidirectional else 1
+        out_size = self.proj_size or self.hidden_size
         for layer in range(self.num_layers):
-            if layer > 0:  # deeper layers read the layer below's h
-                init_args["input_size"] = self.hidden_size
-            tensors = fn.init(**init_args)  # type: ignore[attr-defined]
-            register_tensors(self, {f"{n}_l{layer}": tensors.get(n) for n in sig.learnables})
+            if layer > 0:  # deeper layers read the layer below's h, both directions
+                init_args["input_size"] = out_size * self.directions
+            for suffix in self._suffixes:
+                tensors = fn.init(**init_args)  # type: ignore[attr-defined]
+                if self.proj_size:
+                    tensors = {**tensors, **self._projection(tensors["weight_hh"])}
+                names = [*sig.learnables, *(["weight_hr"] if self.proj_size else [])]
+                register_tensors(self, {f"{n}_l{layer}{suffix}": tensors.get(n) for n in names})
+        self.between = None
+        if self.dropout and self.num_layers > 1:
+            from framework.contract.registries import LAYERS
+
+            self.between = LAYERS.build("dropout", p=self.dropout)
         self._init_args = {n: params[n] for n in sig.init_options if n in params}
+
+    @property
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def _check_sequence_options(self, fn: type[RecurrentCellFunction]) -> None:
+        problem = None
+        if self.num_layers < 1:
+            problem = f"num_layers={self.num_layers} must be at least 1"
+        elif not 0 <= self.dropout <= 1:
+            problem = f"dropout={self.dropout} must be a probability in [0, 1]"
+        elif self.proj_size < 0:
+            problem = f"proj_size={self.proj_size} must be 0 (none) or positive"
+        elif self.proj_size and fn.n_inputs != 3:
+            problem = (
+                f"proj_size={self.proj_size} needs a cell with two states (h and c, as the "
+                f"LSTM); this one carries {fn.n_inputs - 1}"
+            )
+        if problem:
+            raise ValueError(f"{fn.plugin_kind} {fn.plugin_name!r}: {problem}")
+
+    def _projection(self, weight_hh: torch.Tensor) -> dict[str, torch.Tensor]:
+        r"""``weight_hh`` reading ``proj_size`` features, and ``weight_hr``; initialised as
+        ``torch.nn.LSTM``: :math:`\mathcal U(-1/\sqrt{H}, 1/\sqrt{H})`."""
+        bound = self.hidden_size**-0.5
+        return {
+            "weight_hh": torch.empty(weight_hh.shape[0], self.proj_size).uniform_(-bound, bound),
+            "weight_hr": torch.empty(self.proj_size, self.hidden_size).uniform_(-bound, bound),
+        }
 
     @property
     def n_states(self) -> int:
@@ -90,15 +135,16 @@ class RecurrentModule(nn.Module):
         ]
         finals = []
         for layer in range(self.num_layers):
-            weights = [getattr(self, f"{n}_l{layer}") for n in self.signature.learnables]
-            state = tuple(s[layer] for s in states)
-            steps = []
-            for x_t in x.unbind(0):
-                out = visible(self.function.apply(x_t, *state, *weights, *options), self.n_hidden)
-                state = out if isinstance(out, tuple) else (out,)
-                steps.append(state[0])
-            x = torch.stack(steps) if steps else x.new_zeros(0, x.shape[1], self.hidden_size)
-            finals.append(state)
+            if layer and self.between is not None:
+                x = self.between(x)
+            outputs = []
+            for d, suffix in enumerate(self._suffixes):
+                k = layer * self.directions + d
+                state = tuple(s[k] for s in states)
+                out, state = self._run(x, state, f"_l{layer}{suffix}", options, reverse=d == 1)
+                outputs.append(out)
+                finals.append(state)
+            x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, -1)
         last = [torch.stack(layers) for layers in zip(*finals, strict=True)]
         if batched and self.batch_first:
             x = x.transpose(0, 1)
@@ -106,10 +152,37 @@ class RecurrentModule(nn.Module):
             x, last = x.squeeze(1), [s.squeeze(1) for s in last]
         return x, (last[0] if self.n_states == 1 else tuple(last))
 
+    def _run(
+        self,
+        x: torch.Tensor,
+        state: tuple[torch.Tensor, ...],
+        suffix: str,
+        options: list[Any],
+        reverse: bool,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """One layer in one direction over the sequence ``x``: every step's ``h``, and the
+        state after the last step (the first, going backwards)."""
+        weights = [getattr(self, f"{n}{suffix}") for n in self.signature.learnables]
+        project = getattr(self, f"weight_hr{suffix}") if self.proj_size else None
+        linear = _linear() if project is not None else None
+        steps = []
+        xs = x.unbind(0)
+        for x_t in reversed(xs) if reverse else xs:
+            out = visible(self.function.apply(x_t, *state, *weights, *options), self.n_hidden)
+            state = out if isinstance(out, tuple) else (out,)
+            if linear is not None:
+                state = (linear.apply(state[0], project, None), *state[1:])
+            steps.append(state[0])
+        if reverse:
+            steps.reverse()
+        width = self.proj_size or self.hidden_size
+        return (torch.stack(steps) if steps else x.new_zeros(0, x.shape[1], width)), state
+
     def _initial_states(self, hx: Any, x: torch.Tensor, batched: bool) -> list[torch.Tensor]:
-        shape = (self.num_layers, x.shape[1], self.hidden_size)
+        layers = self.num_layers * self.directions
+        widths = [self.proj_size or self.hidden_size, self.hidden_size][: self.n_states]
         if hx is None:
-            return [x.new_zeros(shape) for _ in range(self.n_states)]
+            return [x.new_zeros(layers, x.shape[1], w) for w in widths]
         given = list(hx) if isinstance(hx, (tuple, list)) else [hx]
         if len(given) != self.n_states:
             raise ValueError(
@@ -119,7 +192,19 @@ class RecurrentModule(nn.Module):
 
     def extra_repr(self) -> str:
         shown = {**self._init_args, "num_layers": self.num_layers, "batch_first": self.batch_first}
+        shown |= {
+            n: getattr(self, n)
+            for n in ("bidirectional", "dropout", "proj_size")
+            if getattr(self, n) != SEQUENCE_OPTIONS[n]
+        }
         return ", ".join(f"{k}={v!r}" for k, v in {**shown, **self.options}.items())
+
+
+def _linear() -> type:
+    """The linear plugin's Function (the LSTM's projection)."""
+    from framework.contract.registries import LAYERS
+
+    return LAYERS.get("linear")
 
 
 @functools.cache

@@ -35,7 +35,13 @@ DECORATORS = {
 }
 N_INPUTS = {"activation": 1, "loss": 2, "layer": 1}
 # framework.contract.function.RecurrentCellFunction.module_options, without importing torch
-RECURRENT_OPTIONS = {"num_layers": 1, "batch_first": False}
+RECURRENT_OPTIONS = {
+    "num_layers": 1,
+    "batch_first": False,
+    "bidirectional": False,
+    "dropout": 0.0,
+    "proj_size": 0,
+}
 RECURRENT_N_INPUTS = 2  # x and the state
 
 

@@ -42,8 +42,8 @@ class GRUCell(RecurrentCellFunction):
 
     The gates are saved from the forward; a double backward recomputes them. The layer
     (``LAYERS.build("gru", ...)``) runs over the sequence as ``torch.nn.GRU`` (parameters, tensor
-    names ``weight_ih_l0`` …, initialisation, ``(output, h_n)``). Not supported:
-    ``bidirectional``, ``dropout`` (only their defaults are accepted, anything else is refused).
+    names ``weight_ih_l0`` …, initialisation, ``(output, h_n)``), ``num_layers``, ``dropout``,
+    ``bidirectional`` and ``batch_first`` included (framework.contract.recurrent).
 
     Shape: input :math:`(L, N, H_{in})` (``batch_first``: :math:`(N, L, H_{in})`), optional
     :math:`h_0` :math:`(\text{num\_layers}, N, H)`; output :math:`(L, N, H)`, :math:`h_n`

@@ -58,9 +58,9 @@ class LSTMCell(RecurrentCellFunction):
     :math:`2\sigma(2u) - 1`: one sigmoid serves all gates); a double backward recomputes them
     from the inputs. The layer
     (``LAYERS.build("lstm", ...)``) runs over the sequence as ``torch.nn.LSTM`` (parameters, tensor
-    names ``weight_ih_l0`` …, initialisation), returning ``(output, (h_n, c_n))``. Not
-    supported: ``bidirectional``, ``proj_size``, ``dropout`` (only their defaults are accepted,
-    anything else is refused).
+    names ``weight_ih_l0`` …, initialisation), returning ``(output, (h_n, c_n))``;
+    ``num_layers``, ``dropout``, ``bidirectional``, ``batch_first`` and ``proj_size`` (``h``
+    projected by ``weight_hr_l0`` after each step) included (framework.contract.recurrent).
 
     Shape: input :math:`(L, N, H_{in})` (``batch_first``: :math:`(N, L, H_{in})`), optional
     :math:`(h_0, c_0)`, each :math:`(\text{num\_layers}, N, H)`; output :math:`(L, N, H)`.

@@ -84,8 +84,8 @@ class RNNCell(RecurrentCellFunction):
 
     The layer (``LAYERS.build("rnn", ...)``) runs it over the sequence as ``torch.nn.RNN``:
     parameters ``input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-    nonlinearity="tanh"``; not supported: ``bidirectional``, ``dropout`` (only their defaults
-    are accepted, anything else is refused). Tensors
+    dropout=0.0, bidirectional=False, nonlinearity="tanh"`` (framework.contract.recurrent).
+    Tensors
     ``weight_ih_l0`` … (state dicts copy from ``torch.nn.RNN``), returning ``(output, h_n)``.
     Initialised as ``torch.nn.RNN``: every value :math:`\sim \mathcal U(-1/\sqrt{H}, 1/\sqrt{H})`.
 
