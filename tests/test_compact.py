@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from framework import ACTIVATIONS, LAYERS
-from framework.contract.bits import pack_bits, pack_codes, unpack_bits, unpack_codes
+from framework.contract.bits import (
+    interval_codes,
+    pack_bits,
+    pack_codes,
+    unpack_bits,
+    unpack_codes,
+)
 from framework.contract.signature import signature_of
 from framework.verification.timing import saved_tensor_bytes
 
@@ -160,3 +166,36 @@ def test_compact_mlp_with_compact_linear_layers_saves_at_most_half() -> None:
         mine = saved_bytes(plugin, plugin_loss, x, y)
         theirs = saved_bytes(native, native_loss, x, y)
         assert mine["activations"] <= 0.5 * theirs["activations"]
+
+
+def _tables() -> list[tuple[str, tuple[float, ...]]]:
+    out = []
+    for name in ACTIVATIONS.names():
+        declared = ACTIVATIONS.get(name).compact
+        boundaries = getattr(declared, "boundaries", None)
+        if boundaries is not None:
+            for b in boundaries.values() if isinstance(boundaries, dict) else [boundaries]:
+                out.append((name, tuple(b)))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize(("name", "boundaries"), _tables())
+def test_interval_codes_are_bucketize_exactly(
+    name: str, boundaries: tuple[float, ...], dtype: torch.dtype
+) -> None:
+    """The grid lookup counts the boundaries below each element as a binary search does, on
+    the boundaries themselves, their float neighbours, huge values, infinities and NaN."""
+    edges = torch.tensor(boundaries, dtype=dtype)  # as pack_intervals compares them
+    wide = edges if dtype in (torch.float32, torch.float64) else edges.float()
+    x = torch.cat(
+        [
+            torch.randn(100_000, generator=torch.Generator().manual_seed(0)).to(dtype) * 4,
+            edges,
+            wide.nextafter(torch.tensor(1e9, dtype=wide.dtype)).to(dtype),
+            wide.nextafter(torch.tensor(-1e9, dtype=wide.dtype)).to(dtype),
+            torch.tensor([0.0, 1e30, -1e30, float("inf"), -float("inf"), float("nan")]).to(dtype),
+        ]
+    )
+    expected = torch.bucketize(x, edges)
+    assert torch.equal(interval_codes(x, boundaries).long(), expected)
