@@ -24,6 +24,10 @@ def build_datamodule(cfg: Any, seed: int, model: str = "mlp") -> Any:
     module_name, _, class_name = DATASETS[cfg.name].target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     params = {k: v for k, v in dict(cfg).items() if k != "name"}
+    if params.get("streaming"):  # data=parquet data.streaming=true: a row group at a time
+        from framework.data.parquet_stream import StreamingParquetDataModule
+
+        cls = StreamingParquetDataModule
     if "as_images" in params and params["as_images"] is None:
         params["as_images"] = model in TAKES_IMAGES
     return cls(seed=seed, **params)

@@ -3,6 +3,7 @@
 The same columns, encodings, missing-value handling, report and checks as ``data=csv``
 (``framework.data.csv_file``), read through pyarrow with each column's type as written (no
 delimiter or encoding to find). ``nn-predict`` takes Parquet files of raw rows the same way.
+A file larger than memory: ``data.streaming=true`` (``framework.data.parquet_stream``).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ class ParquetDataModule(CSVDataModule):
         drop: Sequence[str] = (),
         max_categories: int = 50,
         report_only: bool = False,
+        streaming: bool = False,
         **kwargs: Any,
     ) -> None:
+        # streaming=True is framework.data.parquet_stream's (build_datamodule picks it)
         super().__init__(
             path, target, task, missing=missing, na_values=na_values, features=features,
             drop=drop, max_categories=max_categories, report_only=report_only, **kwargs,

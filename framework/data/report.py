@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from omegaconf import DictConfig
 
+from framework.errors import ConfigError
+
 REPORT_FILE = "data.json"
 MAX_PRINTED_COLUMNS = 60  # more: the plain numeric columns are summed up in one line
 
@@ -131,6 +133,12 @@ def report_only(cfg: DictConfig, run_dir: Path) -> float:
     from framework.data.split import split_rows
 
     data = cfg.data
+    if data.get("streaming"):
+        raise ConfigError(
+            "data.report_only=true reads the whole file to report on every column, which "
+            "data.streaming=true is there to avoid; run the report on a sample of the file, or "
+            "train with data.streaming=true (its one pass logs the rows, features and task)"
+        )
     fractions = float(data.val_fraction), float(data.test_fraction)
 
     def split(y: Any, task: str) -> Any:
