@@ -289,3 +289,26 @@ def test_chainable_false_keeps_a_plugin_alone_and_mark_dirty_says_so() -> None:
         _assert_same(layers, torch.randn(3, 5))
     finally:
         ACTIVATIONS.unregister("_in_place_double")
+
+
+def test_the_chain_frees_what_it_saved_with_the_graph() -> None:
+    """Nothing a plugin saved stays reachable once the backward has run (a kept loss or output
+    keeps no activations), and nothing is kept past the graph through the node's context."""
+    import gc
+    import weakref
+
+    layers = _mlp("tanh")
+    network = PluginSequential(*layers)
+    x = torch.randn(4, 5, requires_grad=True)
+    out = network(x)
+    kept = {id(x), *(id(p) for p in network.parameters())}
+    saved = [
+        weakref.ref(t) for t in out.grad_fn.saved_tensors if t is not None and id(t) not in kept
+    ]
+    step_tensors = [t for step in out.grad_fn.steps for t in (*step.to_save, *step.saved_tensors)]
+    assert saved and not step_tensors  # only the node's own saved variables hold them
+    out.sum().backward()
+    assert all(not step.saved_tensors for step in out.grad_fn.steps)
+    del out
+    gc.collect()
+    assert all(ref() is None for ref in saved)  # every activation it saved is gone

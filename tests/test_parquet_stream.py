@@ -95,6 +95,53 @@ def test_regression_and_text_targets(tmp_path: Path) -> None:
     assert text.info.task == "multiclass" and text.info.class_names == ("cat", "dog", "emu")
 
 
+def test_targets_are_shaped_as_in_memory_and_lengths_are_exact(tmp_path: Path) -> None:
+    from framework.data.parquet_file import ParquetDataModule
+
+    for target in ("regression", "classes"):
+        path = _table(tmp_path, target=target)
+        stream = _module(path)
+        whole = ParquetDataModule(str(path), "y", batch_size=64, seed=3)
+        whole.setup()
+        x, y = next(iter(stream.train_dataloader()))
+        assert y.shape[1:] == whole.splits["train"].tensors[1].shape[1:]
+        assert x.shape[1:] == whole.splits["train"].tensors[0].shape[1:]
+        loader = stream.train_dataloader()
+        assert len(loader) == sum(1 for _ in loader) == len(stream.train_dataloader())
+
+
+def test_a_checkpoint_of_the_in_memory_module_reads_the_labels(tmp_path: Path) -> None:
+    """``train=false`` on a file: class names given as text ("0", "1", "2") by the in-memory
+    data module still match the file's whole-number labels; an unknown label is an error."""
+    path = _table(tmp_path)
+    trained = _module(path)
+    again = StreamingParquetDataModule(str(path), "y", seed=3)
+    names = {**trained.info.to_dict(), "class_names": ["0", "1", "2"]}
+    again.use_fitted({**trained.preprocessing(), "class_values": None}, names)
+    again.setup()
+    labels = torch.cat([y for _, y in again.test_dataloader()])
+    truth = pq.read_table(path).to_pandas()["y"].to_numpy()
+    assert labels.tolist() == truth.tolist()  # every row, in file order
+    again.use_fitted(
+        {**trained.preprocessing(), "class_values": None}, {**names, "class_names": ["0", "1"]}
+    )
+    again._info = None
+    again.setup()
+    with pytest.raises(ConfigError, match="holds 2, not one of the classes 0, 1"):
+        list(again.test_dataloader())
+
+
+def test_text_target_markers_and_infinite_targets(tmp_path: Path) -> None:
+    path = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"a": np.arange(40.0), "y": [" cat", "dog ", "NA", "emu"] * 10}), path)
+    module = _module(path)
+    assert module.info.class_names == ("cat", "dog", "emu")
+    assert sum(module.rows.values()) == 30  # the NA rows have no target
+    pq.write_table(pa.table({"a": np.arange(4.0), "y": [1.5, np.inf, 2.0, 3.5]}), path)
+    with pytest.raises(ConfigError, match="row 2 holds an infinite value"):
+        _module(path)
+
+
 def test_a_text_feature_is_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"column 'city' holds string.*data.drop=\[city\]"):
         _module(_table(tmp_path, text_feature=True))
@@ -106,7 +153,7 @@ def test_train_then_predict_on_the_raw_file_repeats_the_test_accuracy(tmp_path: 
     path = _table(tmp_path)
     args = ["data=parquet", f"data.path={path}", "data.target=y", "data.streaming=true"]
     run = run_cli("nn-train", *args, "trainer.max_epochs=2", "seed=3", "hydra.run.dir=run",
-                  cwd=tmp_path)  # fmt: skip
+                  "trainer.limit_train_batches=0.5", cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     logged = json.loads((tmp_path / "run" / "metrics.json").read_text())
     ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"  # the one tested

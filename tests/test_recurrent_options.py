@@ -79,3 +79,13 @@ def test_projection_shapes_and_names_as_torch() -> None:
 def test_bad_sequence_options_are_named(name: str, args: dict, named: str) -> None:
     with pytest.raises(ValueError, match=named):
         LAYERS.build(name, input_size=3, hidden_size=4, **args)
+
+
+def test_initial_state_shapes_and_projection_size_are_checked() -> None:
+    lstm = LAYERS.build("lstm", input_size=3, hidden_size=4, bidirectional=True, proj_size=2)
+    x = torch.randn(5, 2, 3)
+    lstm(x, (torch.zeros(2, 2, 2), torch.zeros(2, 2, 4)))  # D × layers, batch, P / H
+    with pytest.raises(ValueError, match=r"h_0 is shaped \(1, 2, 2\), expected \(2, 2, 2\)"):
+        lstm(x, (torch.zeros(1, 2, 2), torch.zeros(2, 2, 4)))
+    with pytest.raises(ValueError, match="proj_size=4 must be smaller than hidden_size=4"):
+        LAYERS.build("lstm", input_size=3, hidden_size=4, proj_size=4)

@@ -21,8 +21,8 @@ class DivergenceGuard(L.Callback):
         self.lr = lr
         self._params: list[tuple[str, torch.nn.Parameter]] = []
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        # looked up once: walking the module tree each step costs more than the check
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # looked up once an epoch: walking the module tree each step costs more than the check
         self._params = list(pl_module.named_parameters())
 
     def on_train_batch_end(
@@ -44,7 +44,8 @@ class DivergenceGuard(L.Callback):
             return
         # One reduction a step: the sum of every gradient is finite when each one is. (A sum
         # of finite values may still overflow: the exact check per parameter decides then.)
-        if torch.stack([g.sum() for _, g in grads]).sum().isfinite():
+        sums = [g.sum() for _, g in grads]
+        if len({s.device for s in sums}) == 1 and torch.stack(sums).sum().isfinite():
             return
         for name, grad in grads:
             if not torch.isfinite(grad).all():

@@ -16,6 +16,7 @@ value of each of its elements (8 for bits, 2 for codes), so no shifts or masks r
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 import torch.nn.functional as F
@@ -102,7 +103,7 @@ def _interval_grid(
         return None
     edges = torch.tensor(boundaries, dtype=dtype, device=device)
     span = float(edges[-1] - edges[0])
-    if not span > 0:
+    if not (span > 0 and math.isfinite(span)):  # one boundary value, or an infinite one
         return None
     scale = (_BINS - 4) / span
     for shift in range(1, 97):

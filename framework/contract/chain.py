@@ -83,6 +83,7 @@ class _Chain(torch.autograd.Function):
             function.setup_context(step, args, out)
             to_save += step.to_save
             counts.append(len(step.to_save))
+            step.to_save = ()  # held by the node's saved variables only (freed with them)
             steps.append(step)
             h = out[0] if function.intermediates else out
             h_needs = h_needs or any(learn_needs)
@@ -102,16 +103,23 @@ class _Chain(torch.autograd.Function):
         for step, count in zip(ctx.steps, ctx.counts, strict=True):
             step.saved_tensors = saved[at : at + count]
             at += count
+        del saved
         grads: list[Any] = [None] * len(tensors)
         end = len(tensors)
-        for (function, n_learn, _), step in zip(reversed(plan), reversed(ctx.steps), strict=True):
-            out = function.backward(step, grad)
-            grads[end - n_learn : end] = out[1 : 1 + n_learn]
-            end -= n_learn
-            grad = out[0]
-            if grad is None:  # nothing before this plugin needs a gradient
-                break
-            step.saved_tensors = ()
+        try:
+            for (function, n_learn, _), step in zip(
+                reversed(plan), reversed(ctx.steps), strict=True
+            ):
+                out = function.backward(step, grad)
+                step.saved_tensors = ()  # each plugin's tensors go as soon as it is done
+                grads[end - n_learn : end] = out[1 : 1 + n_learn]
+                end -= n_learn
+                grad = out[0]
+                if grad is None:  # nothing before this plugin needs a gradient
+                    break
+        finally:
+            for step in ctx.steps:
+                step.saved_tensors = ()
         return (None, grad, *grads)
 
 

@@ -63,6 +63,7 @@ class RecurrentModule(nn.Module):
         self.bidirectional = bool(option["bidirectional"])
         self.dropout = float(option["dropout"])
         self.proj_size = int(option["proj_size"])
+        self.hidden_size_given = params.get("hidden_size", sig.init_options.get("hidden_size"))
         self._check_sequence_options(fn)
         self.options = {
             name: params.get(name, default)
@@ -101,6 +102,11 @@ class RecurrentModule(nn.Module):
             problem = f"dropout={self.dropout} must be a probability in [0, 1]"
         elif self.proj_size < 0:
             problem = f"proj_size={self.proj_size} must be 0 (none) or positive"
+        elif self.proj_size >= int(self.hidden_size_given):
+            problem = (
+                f"proj_size={self.proj_size} must be smaller than hidden_size="
+                f"{self.hidden_size_given}"
+            )
         elif self.proj_size and fn.n_inputs != 3:
             problem = (
                 f"proj_size={self.proj_size} needs a cell with two states (h and c, as the "
@@ -188,7 +194,16 @@ class RecurrentModule(nn.Module):
             raise ValueError(
                 f"{self.function.plugin_name} carries {self.n_states} state(s), got {len(given)}"
             )
-        return [s if batched else s.unsqueeze(1) for s in given]
+        states = [s if batched else s.unsqueeze(1) for s in given]
+        for name, raw, state, width in zip(("h_0", "c_0"), given, states, widths, strict=False):
+            if tuple(state.shape) != (layers, x.shape[1], width):
+                shown = (layers, x.shape[1], width) if batched else (layers, width)
+                raise ValueError(
+                    f"{self.function.plugin_name}: {name} is shaped {tuple(raw.shape)}, "
+                    f"expected {shown} (num_layers × directions, batch, "
+                    f"{'proj_size' if name == 'h_0' and self.proj_size else 'hidden_size'})"
+                )
+        return states
 
     def extra_repr(self) -> str:
         shown = {**self._init_args, "num_layers": self.num_layers, "batch_first": self.batch_first}

@@ -35,7 +35,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset
 
 from framework.data.base import EVAL_BATCH_SIZE, DataInfo
-from framework.data.features import MISSING_CHOICES, select_columns
+from framework.data.features import MISSING_CHOICES, missing_markers, select_columns
 from framework.data.user import encode_targets
 from framework.errors import ConfigError
 
@@ -101,6 +101,7 @@ class StreamingParquetDataModule(L.LightningDataModule):
         self.fitted_info: dict[str, Any] | None = None
         self.rows = {"train": 0, "val": 0, "test": 0}
         self.passes = [0, 0, 0]  # reads of each split outside a Trainer (its epochs)
+        self.group_counts: list[list[int]] = []  # rows of train, val, test per row group
 
     # --- the pass that fits -------------------------------------------------------------------
 
@@ -176,8 +177,13 @@ class StreamingParquetDataModule(L.LightningDataModule):
         y = table.column(self.target)
         if _numeric(y.type):
             y_values = pc.cast(y, pa.float64()).fill_null(float("nan")).to_numpy()
-        else:
-            y_values = np.asarray(y.cast(pa.string()).to_pylist(), dtype=object)
+        else:  # text: stripped, the missing-value markers (and data.na_values) as missing
+            markers = missing_markers(self.na_values)
+            y_values = np.asarray(
+                [None if v is None or v.strip() in markers else v.strip()
+                 for v in y.cast(pa.string()).to_pylist()],
+                dtype=object,
+            )  # fmt: skip
         rows = np.arange(self.group_starts[group], self.group_starts[group] + n)
         return rows, x, y_values
 
@@ -204,8 +210,10 @@ class StreamingParquetDataModule(L.LightningDataModule):
             rows, x, y = self._read(group)
             keep = self._kept(x, y)
             split = self.split_of(rows)
-            for s in range(3):
-                self.rows[("train", "val", "test")[s]] += int(((split == s) & keep).sum())
+            counts = [int(((split == s) & keep).sum()) for s in range(3)]
+            self.group_counts.append(counts)
+            for name, n in zip(("train", "val", "test"), counts, strict=True):
+                self.rows[name] += n
             train = (split == 0) & keep
             xt, yt = x[train], y[train]
             present = ~np.isnan(xt)
@@ -220,10 +228,17 @@ class StreamingParquetDataModule(L.LightningDataModule):
                 samples.append(xt)
             numeric_target = numeric_target and y.dtype != object
             if numeric_target:
+                kept_y = y[keep]
+                if not np.isfinite(kept_y).all():
+                    row = int(rows[keep][np.argmax(~np.isfinite(kept_y))])
+                    raise ConfigError(
+                        f"{self.path}: target column {self.target!r}, row {row + 1} holds an "
+                        f"infinite value; fix or drop that row"
+                    )
                 y_sum += float(yt.sum())
                 y_squares += float((yt * yt).sum())
                 y_count += len(yt)
-                whole = whole and bool(np.all(yt == np.round(yt)))
+                whole = whole and bool(np.all(kept_y == np.round(kept_y)))
             if not too_many:
                 distinct.update(np.unique(y[keep]).tolist())
                 too_many = len(distinct) > MAX_CLASS_VALUES
@@ -336,8 +351,7 @@ class StreamingParquetDataModule(L.LightningDataModule):
             )
         else:
             values = fitted.get("class_values") or list(info.class_names)
-            numbers = all(isinstance(v, int | float) for v in values)
-            self._class_values = np.array(values, dtype=np.int64 if numbers else object)
+            self._class_values = _class_array(values)
         self.val_fraction, self.test_fraction = 0.0, 1.0  # every row is test data
         self._info = info
 
@@ -382,14 +396,22 @@ class StreamingParquetDataModule(L.LightningDataModule):
         if self._info.task == "regression":
             assert self._target_stats is not None
             mean, std = self._target_stats
-            target = torch.as_tensor(((y.astype(np.float64) - mean) / std).astype(np.float32))
+            scaled = ((y.astype(np.float64) - mean) / std).astype(np.float32)
+            target = torch.as_tensor(scaled.reshape(-1, 1))  # (N, 1), as the in-memory data
         else:
             assert self._class_values is not None
             values = self._class_values
-            if values.dtype == object:  # text classes, compared as text
-                index = np.searchsorted(values.astype(str), y.astype(str))
-            else:
-                index = np.searchsorted(values, y.astype(np.int64))
+            labels = y.astype(str) if values.dtype == object else y
+            index = np.minimum(np.searchsorted(values, labels), len(values) - 1)
+            unknown = values[index] != labels
+            if unknown.any():
+                bad = labels[unknown][0]
+                shown = repr(str(bad)) if values.dtype == object else f"{float(bad):g}"
+                raise ConfigError(
+                    f"{self.path}: target column {self.target!r} holds {shown}, "
+                    f"not one of the classes {', '.join(str(v) for v in values[:10])}"
+                    + (" …" if len(values) > 10 else "")
+                )
             target = torch.as_tensor(index.astype(np.int64))
             if self._info.task == "binary":
                 target = target.float().reshape(-1, 1)
@@ -416,27 +438,61 @@ class _RowGroups(IterableDataset):
         self, module: StreamingParquetDataModule, split: int, size: int, shuffle: bool
     ) -> None:
         self.module, self.split, self.size, self.shuffle = module, split, size, shuffle
+        self._epoch = 0
+
+    def __len__(self) -> int:
+        """The batches of one pass on this process (known from the fitting pass; with several
+        processes, the fewest any of them has, so that all take the same number of steps)."""
+        counts = self.module.group_counts
+        if not counts:  # train=false on another file: not counted
+            raise TypeError("the number of batches is not known")
+        world = _rank_and_world()[1]
+        per_group = [-(-c[self.split] // self.size) for c in counts]
+        shares = [sum(per_group[g] for g in self._groups(r, world)) for r in range(world)]
+        return min(shares) if world > 1 else shares[0]
+
+    def _groups(self, rank: int, world: int) -> list[int]:
+        """This process's row groups (every ``world``-th: the same share every epoch), in an
+        order shuffled anew each epoch for training."""
+        module = self.module
+        groups = np.arange(len(module.group_starts) - 1)[rank::world]
+        if self.shuffle:
+            groups = np.random.default_rng([module.seed, self._epoch, rank]).permutation(groups)
+        return [int(g) for g in groups]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         module = self.module
-        groups = np.arange(len(module.group_starts) - 1)
         trainer = getattr(module, "trainer", None)  # set once attached to a Trainer
         if trainer is not None:
             epoch = int(trainer.current_epoch)
         else:  # outside Lightning: each pass over the training rows is the next epoch
             epoch = module.passes[self.split]
             module.passes[self.split] += 1
+        self._epoch = epoch
         rank, world = _rank_and_world()
-        generator = np.random.default_rng([module.seed, epoch])
-        if self.shuffle:
-            groups = generator.permutation(groups)
-        for group in groups[rank::world]:
-            x, y = module.batches(int(group), self.split)
+        left = len(self) if world > 1 and module.group_counts else None
+        generator = np.random.default_rng([module.seed, epoch, rank])
+        for group in self._groups(rank, world):
+            x, y = module.batches(group, self.split)
             if self.shuffle:
                 order = torch.from_numpy(generator.permutation(len(x)))
                 x, y = x[order], y[order]
             for start in range(0, len(x), self.size):
+                if left is not None:
+                    if left == 0:  # the others have no more: every process stops together
+                        return
+                    left -= 1
                 yield x[start : start + self.size], y[start : start + self.size]
+
+
+def _class_array(values: list[Any]) -> np.ndarray:
+    """Class values as the targets are compared with them: numbers (a checkpoint of the
+    in-memory module names its classes as text: "0", "1") or text."""
+    try:
+        numbers = np.array([float(v) for v in values])
+    except (TypeError, ValueError):
+        return np.array([str(v) for v in values], dtype=object)
+    return numbers.astype(np.int64) if np.all(numbers == np.round(numbers)) else numbers
 
 
 def _numeric(kind: Any) -> bool:

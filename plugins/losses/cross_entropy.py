@@ -123,12 +123,13 @@ def _index_target_grad(input, target, ignore_index, reduction, grad_output):
     """(p - onehot(y)) g_i per sample, 0 for ignored samples: the softmax in a fresh buffer,
     1 subtracted at each target in place, then each sample scaled (not differentiable).
 
-    An ignored sample's row is scaled by 0, so the 1 may be subtracted anywhere in it: a
-    negative ``ignore_index`` is read as class 0 (any other negative target fails in forward).
+    An ignored sample's row is scaled by 0, so its 1 is subtracted at class 0 (its target,
+    ``ignore_index``, may be no class at all: 255, -100). The mean divides by the integer
+    count of samples kept (a float16 sum of ones would overflow past 65,504).
     """
-    w = (target != ignore_index).to(input.dtype)  # g_i: 0 for an ignored sample
-    w.mul_(grad_output / w.sum() if reduction == "mean" else grad_output)
-    index = target.clamp_min(0) if ignore_index < 0 else target
+    kept = target != ignore_index
+    g = grad_output / kept.sum() if reduction == "mean" else grad_output
+    w = kept.to(input.dtype).mul_(g)  # g_i: 0 for an ignored sample
     p = torch.softmax(input, dim=1)
-    p.scatter_(1, index.unsqueeze(1), -1.0, reduce="add")
+    p.scatter_(1, torch.where(kept, target, 0).unsqueeze(1), -1.0, reduce="add")
     return p.mul_(w.unsqueeze(1))
