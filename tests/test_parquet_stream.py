@@ -174,3 +174,19 @@ def test_train_then_predict_on_the_raw_file_repeats_the_test_accuracy(tmp_path: 
 
 def _final(metrics: dict, name: str) -> float:
     return float(metrics["metrics"][name]["final"])
+
+
+def test_statistics_of_a_large_offset_column_and_infinite_features(tmp_path: Path) -> None:
+    """Per-row-group moments merged pairwise: a timestamp-like column (1.7e9 apart by 1e-3)
+    keeps its spread, which sums of squares would lose; an infinite feature is refused."""
+    rng = np.random.default_rng(1)
+    stamp = 1.7e9 + rng.normal(size=N) * 1e-3
+    path = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"t": stamp, "y": rng.normal(size=N)}), path, row_group_size=997)
+    module = _module(path)
+    train = stamp[module.split_of(np.arange(N)) == 0]
+    assert module.feature_std[0, 0] == pytest.approx(train.std(), rel=1e-4)
+    stamp[5] = np.inf
+    pq.write_table(pa.table({"t": stamp, "y": rng.normal(size=N)}), path, row_group_size=997)
+    with pytest.raises(ConfigError, match="column 't' holds an infinite value"):
+        _module(path)

@@ -197,7 +197,7 @@ class StreamingParquetDataModule(L.LightningDataModule):
     def _fit(self) -> None:
         n_total = int(self.group_starts[-1])
         k = len(self.inputs)
-        count, total, squares = np.zeros(k), np.zeros(k), np.zeros(k)
+        moments = (np.zeros(k), np.zeros(k), np.zeros(k))  # count, mean, sum of squared deviations
         nulls = np.zeros(k, dtype=np.int64)
         train_share = 1 - self.val_fraction - self.test_fraction
         sample_share = min(1.0, SAMPLE_ROWS / max(1.0, n_total * train_share))
@@ -217,10 +217,8 @@ class StreamingParquetDataModule(L.LightningDataModule):
             train = (split == 0) & keep
             xt, yt = x[train], y[train]
             present = ~np.isnan(xt)
-            count += present.sum(0)
             nulls += (~present).sum(0)
-            total += np.where(present, xt, 0).sum(0)
-            squares += np.where(present, xt * xt, 0).sum(0)
+            moments = _merged(moments, _moments(xt, present))
             if sample_share < 1:
                 picked = unit_hash(rows[train], self.seed, _SAMPLE_SALT) < sample_share
                 samples.append(xt[picked])
@@ -249,7 +247,7 @@ class StreamingParquetDataModule(L.LightningDataModule):
                 + (" after dropping rows with missing values" if self.missing == "drop" else "")
             )
         sample = np.concatenate(samples) if samples else np.zeros((0, k))
-        self._fit_columns(count, total, squares, nulls, sample)
+        self._fit_columns(moments, nulls, sample)
         self._fit_target(distinct, numeric_target, whole, too_many, y_sum, y_squares, y_count)
         log.info(
             "data: %s streamed: %d rows (train %d, val %d, test %d), %d features, task %s",
@@ -259,6 +257,12 @@ class StreamingParquetDataModule(L.LightningDataModule):
 
     def _kept(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Rows used: a target present (and, with ``missing=drop``, every feature)."""
+        if np.isinf(x).any():
+            row, col = np.argwhere(np.isinf(x))[0]
+            raise ConfigError(
+                f"{self.path}: column {self.inputs[col]!r} holds an infinite value (row "
+                f"{row + 1} of its row group); fix or drop that row"
+            )
         if y.dtype == object:
             keep = np.array([v is not None for v in y], dtype=bool)
         else:
@@ -274,28 +278,28 @@ class StreamingParquetDataModule(L.LightningDataModule):
             )
         return keep
 
-    def _fit_columns(self, count, total, squares, nulls, sample) -> None:
+    def _fit_columns(self, moments, nulls, sample) -> None:
         means, stds, plan = [], [], []
         for j, name in enumerate(self.inputs):
             values = sample[:, j]
             values = values[~np.isnan(values)]
             median = float(np.median(values)) if len(values) else 0.0
-            n = count[j] + nulls[j]
+            n = moments[0][j] + nulls[j]
             fill = median if nulls[j] and self.missing == "fill" else None
-            # the filled column's mean and variance, from the sums of the values present
-            s, q = total[j], squares[j]
+            # the filled column: the values present, and ``nulls`` copies of the fill value
+            column = tuple(m[j : j + 1] for m in moments)
             if fill is not None:
-                s, q = s + nulls[j] * fill, q + nulls[j] * fill * fill
-            mean = s / max(n, 1)
-            std = float(np.sqrt(max(q / max(n, 1) - mean * mean, 0.0)))
+                column = _merged(column, (np.array([nulls[j]]), np.array([fill]), np.zeros(1)))
+            mean = float(column[1][0])
+            std = float(np.sqrt(column[2][0] / max(n, 1)))
             means.append(mean), stds.append(std if std > 0 else 1.0)
             plan.append({"name": name, "kind": "numeric", "fill": fill, "median": median})
             if fill is not None:  # the <name>_missing indicator: a share p of ones
                 p = nulls[j] / n
                 means.append(p), stds.append(float(np.sqrt(p * (1 - p))) or 1.0)
         self.columns = plan
-        self.feature_mean = np.asarray(means, dtype=np.float32).reshape(1, -1)
-        self.feature_std = np.asarray(stds, dtype=np.float32).reshape(1, -1)
+        self.feature_mean = np.asarray(means, dtype=np.float64).reshape(1, -1)
+        self.feature_std = np.asarray(stds, dtype=np.float64).reshape(1, -1)
 
     def _fit_target(self, distinct, numeric, whole, too_many, y_sum, y_squares, y_count) -> None:
         task = self.requested_task
@@ -343,8 +347,8 @@ class StreamingParquetDataModule(L.LightningDataModule):
             )
         self.inputs = wanted
         shape = (1, *fitted["stat_shape"])
-        self.feature_mean = np.asarray(fitted["feature_mean"], dtype=np.float32).reshape(shape)
-        self.feature_std = np.asarray(fitted["feature_std"], dtype=np.float32).reshape(shape)
+        self.feature_mean = np.asarray(fitted["feature_mean"], dtype=np.float64).reshape(shape)
+        self.feature_std = np.asarray(fitted["feature_std"], dtype=np.float64).reshape(shape)
         if info.task == "regression":
             self._target_stats = (
                 (info.target_mean[0], info.target_std[0]) if info.target_mean else (0.0, 1.0)
@@ -389,9 +393,10 @@ class StreamingParquetDataModule(L.LightningDataModule):
                 parts += [np.where(absent, spec["fill"], column), absent.astype(np.float64)]
             else:
                 parts.append(np.where(np.isnan(column), spec["median"], column))
-        features = np.stack(parts, 1).astype(np.float32) if parts else np.zeros((len(x), 0))
-        features -= self.feature_mean
+        features = np.stack(parts, 1) if parts else np.zeros((len(x), 0))
+        features -= self.feature_mean  # in float64, then float32: a large offset keeps its spread
         features /= self.feature_std
+        features = features.astype(np.float32)
         assert self._info is not None
         if self._info.task == "regression":
             assert self._target_stats is not None
@@ -483,6 +488,22 @@ class _RowGroups(IterableDataset):
                         return
                     left -= 1
                 yield x[start : start + self.size], y[start : start + self.size]
+
+
+def _moments(x: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per column: how many values are present, their mean and the sum of their squared
+    deviations from it (two passes over a row group: no cancellation)."""
+    n = present.sum(0).astype(np.float64)
+    mean = np.where(present, x, 0).sum(0) / np.maximum(n, 1)
+    return n, mean, np.where(present, (x - mean) ** 2, 0).sum(0)
+
+
+def _merged(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Two sets of moments as one (Chan, Golub and LeVeque's pairwise update)."""
+    n = a[0] + b[0]
+    delta = b[1] - a[1]
+    share = np.divide(b[0], n, out=np.zeros_like(n), where=n > 0)
+    return n, a[1] + delta * share, a[2] + b[2] + delta**2 * a[0] * share
 
 
 def _class_array(values: list[Any]) -> np.ndarray:

@@ -96,6 +96,11 @@ LAYER_SETUPS: dict[str, tuple[dict[str, Any], Callable[[int], tuple[int, ...]]]]
     "batch_norm": ({"num_features": 16}, _image),
     "flatten": ({}, _image),
     "layer_norm": ({"normalized_shape": 256}, lambda n: (max(1, n // 256), 256)),
+    "group_norm": ({"num_groups": 4, "num_channels": 16}, _image),
+    "conv_transpose2d": (
+        {"in_channels": 16, "out_channels": 16, "kernel_size": 3, "padding": 1},
+        _image,
+    ),
     "dropout": ({"p": 0.5}, lambda n: (max(1, n // 1000), min(n, 1000))),
     "embedding": ({"num_embeddings": 1000, "embedding_dim": 256}, lambda n: (max(1, n // 256),)),
     "rnn": ({"input_size": 64, "hidden_size": 64}, lambda n: (max(1, n // 64), 64)),
