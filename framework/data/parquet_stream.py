@@ -1,8 +1,8 @@
 """A Parquet table larger than memory: ``data=parquet data.streaming=true``.
 
 The file is never held whole. One pass over its row groups, before training, fits what
-training needs on the training split: each feature's mean and standard deviation (exact, from
-sums in float64), the fill value of a column with missing values (the median of a uniform
+training needs on the training split: each feature's mean and standard deviation (float64
+moments of each row group, merged pairwise), the fill value of a column with missing values (the median of a uniform
 sample of up to 100,000 training rows, exact below that), and the target's classes or its mean
 and standard deviation. Training then reads one row group at a time: the row groups in an order
 shuffled anew each epoch (by ``seed`` and the epoch), the rows of each shuffled, in batches of
