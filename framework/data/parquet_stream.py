@@ -2,12 +2,12 @@
 
 The file is never held whole. One pass over its row groups, before training, fits what
 training needs on the training split: each feature's mean and standard deviation (float64
-moments of each row group, merged pairwise), the fill value of a column with missing values (the median of a uniform
-sample of up to 100,000 training rows, exact below that), and the target's classes or its mean
-and standard deviation. Training then reads one row group at a time: the row groups in an order
-shuffled anew each epoch (by ``seed`` and the epoch), the rows of each shuffled, in batches of
-``data.batch_size``; validation and test read the file in order. Peak memory grows with the
-largest row group, not with the file.
+moments of each row group, merged pairwise), the fill value of a column with missing values
+(the median of a uniform sample of up to 100,000 training rows, exact below that), and the
+target's classes or its mean and standard deviation. Training then reads one row group at a
+time: the row groups in an order shuffled anew each epoch (by ``seed`` and the epoch), the rows
+of each shuffled, in batches of ``data.batch_size``; validation and test read the file in order.
+Peak memory grows with the largest row group, not with the file.
 
 The split is a stable hash of each row's index in the file (with ``seed``): a row is in the
 same split whichever row group it sits in and however the file is read, and the fractions hold
