@@ -48,7 +48,30 @@ class DataInfo:
 EVAL_BATCH_SIZE = 1024
 
 
-class TensorDataModule(L.LightningDataModule):
+class FittedDataModule(L.LightningDataModule):
+    """What every data module of this project offers beside its loaders: ``info``, read after
+    ``setup``, and ``use_fitted`` for a trained model's preprocessing. A subclass sets
+    ``_info`` in ``setup`` and reads ``fitted``/``fitted_info`` there."""
+
+    _info: DataInfo | None = None
+    fitted: dict[str, Any] | None = None
+    fitted_info: dict[str, Any] | None = None
+
+    def use_fitted(self, preprocessing: dict[str, Any], data_info: dict[str, Any]) -> None:
+        """Prepare the data as a trained model's checkpoint says (``train=false`` on another
+        file): its standardisation, classes and encodings; every row is test data."""
+        self.fitted, self.fitted_info = preprocessing, data_info
+
+    @property
+    def info(self) -> DataInfo:
+        """The task, shapes and classes; loads the data first if that has not happened yet."""
+        if self._info is None:
+            self.setup()
+        assert self._info is not None
+        return self._info
+
+
+class TensorDataModule(FittedDataModule):
     """In-memory arrays split into train/val/test. A subclass implements ``load`` and sets the
     class attribute ``task``, or leaves it "auto" and sets ``self.task`` in ``load``.
 
@@ -83,19 +106,6 @@ class TensorDataModule(L.LightningDataModule):
         # evaluating a checkpoint on another file: its preprocessing and data info
         self.fitted: dict[str, Any] | None = None
         self.fitted_info: dict[str, Any] | None = None
-
-    def use_fitted(self, preprocessing: dict[str, Any], data_info: dict[str, Any]) -> None:
-        """Prepare the data as a trained model's checkpoint says (``train=false`` on another
-        file): its standardisation, classes and encodings; every row is test data."""
-        self.fitted, self.fitted_info = preprocessing, data_info
-
-    @property
-    def info(self) -> DataInfo:
-        """The task, shapes and classes; loads the data first if that has not happened yet."""
-        if self._info is None:
-            self.setup()
-        assert self._info is not None
-        return self._info
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         """Features shaped ``(N, *input_shape)``; targets: class indices ``0..K-1`` shaped

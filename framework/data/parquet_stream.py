@@ -29,12 +29,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from framework.data.base import EVAL_BATCH_SIZE, DataInfo
+from framework.data.base import EVAL_BATCH_SIZE, DataInfo, FittedDataModule
 from framework.data.features import MISSING_CHOICES, missing_markers, select_columns
 from framework.data.user import encode_targets
 from framework.errors import ConfigError
@@ -57,7 +56,7 @@ def unit_hash(rows: np.ndarray, seed: int, salt: int = _SPLIT_SALT) -> np.ndarra
     return (z >> np.uint64(11)).astype(np.float64) / 2.0**53
 
 
-class StreamingParquetDataModule(L.LightningDataModule):
+class StreamingParquetDataModule(FittedDataModule):
     """Features and one target column from a Parquet file, read a row group at a time."""
 
     def __init__(
@@ -90,6 +89,7 @@ class StreamingParquetDataModule(L.LightningDataModule):
         self.standardize_target = standardize_target
         self.seed = int(seed)
         self.na_values = list(na_values)
+        self.markers = missing_markers(self.na_values)  # text meaning a missing target
         self.columns: list[dict[str, Any]] = []  # the numeric plan of framework.data.features
         self.report = None  # no data report: the table is never held whole
         self._info: DataInfo | None = None
@@ -104,18 +104,6 @@ class StreamingParquetDataModule(L.LightningDataModule):
         self.group_counts: list[list[int]] = []  # rows of train, val, test per row group
 
     # --- the pass that fits -------------------------------------------------------------------
-
-    def use_fitted(self, preprocessing: dict[str, Any], data_info: dict[str, Any]) -> None:
-        """Read the file as a trained model's checkpoint says (``train=false`` on another
-        file): every row is test data."""
-        self.fitted, self.fitted_info = preprocessing, data_info
-
-    @property
-    def info(self) -> DataInfo:
-        if self._info is None:
-            self.setup()
-        assert self._info is not None
-        return self._info
 
     def setup(self, stage: str | None = None) -> None:
         if self._info is not None:
@@ -178,9 +166,8 @@ class StreamingParquetDataModule(L.LightningDataModule):
         if _numeric(y.type):
             y_values = pc.cast(y, pa.float64()).fill_null(float("nan")).to_numpy()
         else:  # text: stripped, the missing-value markers (and data.na_values) as missing
-            markers = missing_markers(self.na_values)
             y_values = np.asarray(
-                [None if v is None or v.strip() in markers else v.strip()
+                [None if v is None or v.strip() in self.markers else v.strip()
                  for v in y.cast(pa.string()).to_pylist()],
                 dtype=object,
             )  # fmt: skip
